@@ -1,0 +1,83 @@
+"""The `ketamine-course` command: open the course, and run nbgrader with everything it needs.
+
+    ketamine-course open [--port N] [--no-browser]   JupyterLab on 127.0.0.1, with a token
+    ketamine-course nbgrader ARGS...                  nbgrader, from the course root, with this
+                                                      environment's bin on PATH (it calls alembic)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+START_PAGE = "course/00_start_here.ipynb"
+
+
+def course_root(start=None) -> Path:
+    """The folder holding nbgrader_config.py and course/: from KETAMINE_COURSE_ROOT, else upwards from here."""
+    if os.environ.get("KETAMINE_COURSE_ROOT"):
+        return Path(os.environ["KETAMINE_COURSE_ROOT"]).resolve()
+    here = Path(start or os.getcwd()).resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "nbgrader_config.py").exists() and (folder / "course").is_dir():
+            return folder
+    package_checkout = Path(__file__).resolve().parent.parent
+    if (package_checkout / "nbgrader_config.py").exists():
+        return package_checkout
+    raise SystemExit("Cannot find the course folder (the one with nbgrader_config.py and course/). "
+                     "Run this command from inside it, or set KETAMINE_COURSE_ROOT.")
+
+
+def environment_with_bin_on_path() -> dict:
+    """os.environ with this Python's bin folder first on PATH, so nbgrader finds alembic and jupyter."""
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def jupyter_lab_command(root: Path, port: int, open_browser: bool) -> list:
+    return [
+        sys.executable, "-m", "jupyterlab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.default_url=/lab/tree/{START_PAGE}",
+        f"--ServerApp.open_browser={open_browser}",
+    ]
+
+
+def cmd_open(args) -> int:
+    root = course_root()
+    print(f"Opening the course from {root} on http://127.0.0.1:{args.port} (the address with its "
+          "token is printed below; keep it private). Stop with Ctrl+C.", flush=True)
+    os.chdir(root)
+    command = jupyter_lab_command(root, args.port, not args.no_browser)
+    os.execve(command[0], command, environment_with_bin_on_path())
+
+
+def cmd_nbgrader(args) -> int:
+    root = course_root()
+    os.chdir(root)
+    command = [sys.executable, "-m", "nbgrader", *args.rest]
+    os.execve(command[0], command, environment_with_bin_on_path())
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["nbgrader"]:  # everything after the word goes to nbgrader untouched
+        return cmd_nbgrader(argparse.Namespace(rest=argv[1:]))
+    parser = argparse.ArgumentParser(prog="ketamine-course", description="Ketamine Therapy for Clinicians")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_open = sub.add_parser("open", help="open the course in JupyterLab (127.0.0.1, with a token)")
+    p_open.add_argument("--port", type=int, default=8888)
+    p_open.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
+    p_open.set_defaults(run=cmd_open)
+    sub.add_parser("nbgrader", help="run an nbgrader command from the course root")
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Helpers called from the grade cells of assignments.
+
+`check` is the visible part of a grade cell: it tells the learner whether the item is answered,
+and never reveals or needs a key. `grade` is called from the hidden tests (solutions/ only), with
+the key passed in by the instructor's notebook: it scores the saved answer with the same function
+the formative quizzes use, prints the verdict and the rationale for the feedback, and returns the
+points earned, which nbgrader reads as partial credit.
+"""
+from __future__ import annotations
+
+import warnings
+
+from . import answer_store, scoring
+from .citations import short_form
+from .content import graded_item
+from .widgets import describe_answer
+
+
+class Score(float):
+    """Points earned. nbgrader reads the plain-text form (a number); people see the HTML form."""
+
+    def __new__(cls, points: float, out_of: float):
+        score = super().__new__(cls, round(points, 2))
+        score.out_of = out_of
+        return score
+
+    def __repr__(self):
+        return f"{float(self):g}"
+
+    def _repr_html_(self):
+        return f"<b>Score: {float(self):g} of {self.out_of:g} point(s)</b>"
+
+
+def check(item_id: str) -> None:
+    """Say whether an item has a saved answer. Never raises: Run All must carry on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        item = graded_item(item_id)
+        stored = answer_store.read_store()
+    for problem in stored.problems:
+        print(problem)
+    value = stored.answers.get(item_id)
+    if value is None:
+        print(f"{item_id}: not answered yet. Answer it above; it is saved as soon as you do.")
+    else:
+        print(f"{item_id}: answer saved ({describe_answer(item, value)}).")
+
+
+def grade(item_id: str, key, points: float, rationale: str, refs=()) -> Score:
+    """Score the saved answer to a graded item against `key`; print the verdict and rationale."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        item = graded_item(item_id)
+        stored = answer_store.read_store()
+        value = stored.answers.get(item_id)
+        outcome = _score(item, value, key)
+        sources = "; ".join(short_form(k) for k in refs)
+    for problem in stored.problems:
+        print(problem)
+    print(f"{item_id}: {item.stem}")
+    print(f"Your answer: {describe_answer(item, value)}")
+    print(f"Result: {outcome.verdict}")
+    print(f"Why: {rationale}" + (f" ({sources})" if sources else ""))
+    return Score(outcome.fraction * points, points)
+
+
+def _score(item, value, key) -> scoring.Outcome:
+    option_ids = [o.id for o in item.options]
+    if item.type == "single":
+        return scoring.score_single(value, key, option_ids)
+    if item.type == "multiple":
+        return scoring.score_multiple(value, key, option_ids)
+    if item.type == "numeric":
+        return scoring.score_numeric(value, key["value"], key["unit"], key["tolerance"])
+    if item.type == "ordering":
+        return scoring.score_ordering(value, key)
+    raise ValueError(f"{item.id} is a {item.type} item: it is graded by hand, not by grade()")

@@ -1,0 +1,40 @@
+"""nbgrader configuration: the repository root is the nbgrader course.
+
+solutions/   the instructor's versions (nbgrader's source folder: solutions and hidden tests)
+assignments/ the student versions, made by `nbgrader generate_assignment`; never edited by hand
+"""
+import os
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "ketamine-therapy"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
+# A learner's answers.json travels with their notebook (submit, collect, autograde); only the
+# answer store's lock and temporary files stay behind.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".answers.lock", ".answers-*.tmp",
+]
+# Autograde copies the source folder's files over each submission: never an answer store.
+# (The course never writes one in solutions/, see ketamine_course/answer_store.py; this is a second guard.)
+_source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "solutions")
+c.Autograde.exclude_overwriting = {
+    name: ["answers.json"] for name in (os.listdir(_source) if os.path.isdir(_source) else [])
+}
+
+# What a clinician sees where the solution was: a friendly line, not `raise NotImplementedError()`.
+c.ClearSolutions.code_stub = {"python": "# Your answer is saved automatically when you use the question in this cell."}
+c.ClearSolutions.text_stub = "Write your answer in the box above."
+
+# A cell that runs longer than this is stopped and scores 0; the rest of the notebook is still graded.
+c.Execute.timeout = 30
+# A learner who deletes a grade cell is still graded on it: nbgrader puts the cell back.
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback shows each result and its rationale, never the hidden tests or the graders' rubric
+# (hidden tests leak into feedback by default: nbgrader issues 917 and 1363).
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests, ClearMarkScheme]

@@ -1,0 +1,47 @@
+"""Shared fixtures: the repository, a scratch copy of the course, and nbgrader run as an instructor would."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ASSIGNMENTS = sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir())
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def course_env(**extra) -> dict:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("NBGRADER_EXECUTION", None)
+    env.update(extra)
+    return env
+
+
+def copy_course(target: Path) -> Path:
+    """A scratch course: what a fresh clone holds, without runtime folders."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "nbgrader_config.py", target)
+    for folder in ("course", "solutions", "assignments"):
+        shutil.copytree(REPO / folder, target / folder,
+                        ignore=shutil.ignore_patterns("answers*.json", ".answers*", ".ipynb_checkpoints"))
+    return target
+
+
+def nbgrader(course: Path, *args, check=True, timeout=600) -> subprocess.CompletedProcess:
+    """Run an nbgrader command from the course root, as the README tells instructors to."""
+    result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=course_env(),
+                            capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def scratch_course(tmp_path) -> Path:
+    return copy_course(tmp_path / "course_root")

@@ -1,0 +1,202 @@
+"""nbgrader end to end in a scratch course: generate, autograde fixture students, feedback, export.
+
+Each fixture student is a submission a real cohort produces: the solution itself, an untouched
+notebook, partly right answers, a corrupt answer file, a tampered grading cell, a deleted grading
+cell and a cell that never finishes.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from ketamine_course import answer_store
+
+from conftest import REPO, nbgrader
+
+pytestmark = pytest.mark.nbgrader
+
+ASSIGNMENT = "ps0_start_here"
+NOTEBOOK = "start_here_check"
+AUTO_POINTS = 8.0
+
+RIGHT = {
+    "ps0.q1": "b", "ps0.q2": ["a", "b", "c", "d"], "ps0.q3": {"value": 36, "unit": "mg"},
+    "ps0.q4": ["bp0", "dose", "bp40", "observe", "home"], "ps0.v1.q1": "b", "ps0.v1.q2": "c",
+    "ps0.r1": "Blood pressure rises and you may feel detached, so we watch you for two hours.",
+}
+PARTIAL = {
+    "ps0.q1": "b",                                     # 1
+    "ps0.q2": ["a", "b", "c"],                         # 3 of 4 right, none wrong: 0.75 x 2 = 1.5
+    "ps0.q3": {"value": 37, "unit": "mg"},             # outside tolerance: 0
+    "ps0.q4": ["bp0", "dose", "observe", "bp40", "home"],  # 3 of 5 in place: 0.6 x 2 = 1.2
+    "ps0.v1.q1": "b",                                  # 1
+}                                                      # ps0.v1.q2 unanswered: 0
+PARTIAL_SCORE = 4.7
+
+
+def grade_cell_ids(nb):
+    return [c.metadata.nbgrader["grade_id"] for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+
+
+def submit(course, student, notebook, answers=None, raw_store=None):
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(notebook, folder / f"{NOTEBOOK}.ipynb")
+    for item_id, value in (answers or {}).items():
+        answer_store.save_answer(item_id, value, folder)
+    if raw_store is not None:
+        (folder / "answers.json").write_text(raw_store, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    from conftest import copy_course
+    course = copy_course(tmp_path_factory.mktemp("nbgrader") / "course_root")
+    shutil.rmtree(course / "assignments")
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    released = nbformat.read(course / "assignments" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    solution = nbformat.read(course / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+
+    submit(course, "perfect", solution)
+    submit(course, "blank", released)
+    submit(course, "partial", released, PARTIAL)
+    submit(course, "junkstore", released, raw_store="{this is not json")
+
+    tampered = nbformat.from_dict(json.loads(nbformat.writes(released)))
+    for cell in tampered.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+            cell.source = "2  # I give myself full marks"
+    submit(course, "tampered", tampered, PARTIAL)
+
+    deleted = nbformat.from_dict(json.loads(nbformat.writes(released)))
+    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "ps0_q1_grade"]
+    submit(course, "deletedcell", deleted, RIGHT)
+
+    runaway = nbformat.from_dict(json.loads(nbformat.writes(released)))
+    runaway.cells.insert(2, nbformat.v4.new_code_cell("while True:\n    pass"))
+    submit(course, "runaway", runaway, RIGHT)
+
+    for student in ("perfect", "blank", "partial", "junkstore", "tampered", "deletedcell", "runaway"):
+        nbgrader(course, "db", "student", "add", student)
+    result = nbgrader(course, "autograde", ASSIGNMENT, "--force")
+    nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    nbgrader(course, "export", "--to", str(course / "grades.csv"))
+    return course, result
+
+
+def auto_score(course, student):
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student)
+        return nb.score, nb.max_score
+
+
+@pytest.mark.parametrize("student, expected", [
+    ("perfect", AUTO_POINTS), ("blank", 0.0), ("partial", PARTIAL_SCORE), ("junkstore", 0.0),
+    ("tampered", PARTIAL_SCORE), ("deletedcell", AUTO_POINTS), ("runaway", AUTO_POINTS),
+])
+def test_autograded_scores(graded_course, student, expected):
+    course, _ = graded_course
+    score, max_score = auto_score(course, student)
+    assert score == pytest.approx(expected)
+    assert max_score == AUTO_POINTS + 2  # the reflection's 2 points are given by a grader
+
+
+def test_runaway_cell_was_stopped_by_the_timeout(graded_course):
+    course, _ = graded_course
+    nb = nbformat.read(course / "autograded" / "runaway" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert any("Timeout" in e.ename or "KeyboardInterrupt" in e.ename for e in errors), errors
+
+
+def test_tampered_and_deleted_cells_were_restored(graded_course):
+    course, result = graded_course
+    nb = nbformat.read(course / "autograded" / "tampered" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    assert "I give myself full marks" not in nbformat.writes(nb)
+    restored = nbformat.read(course / "autograded" / "deletedcell" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    assert "ps0_q1_grade" in grade_cell_ids(restored)
+
+
+def test_corrupt_store_is_explained_not_crashed(graded_course):
+    course, _ = graded_course
+    nb = nbformat.read(course / "autograded" / "junkstore" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    text = nbformat.writes(nb)
+    assert "could not be read" in text
+    assert (course / "autograded" / "junkstore" / ASSIGNMENT / "answers.json").read_text() == "{this is not json"
+
+
+def test_reflection_waits_for_a_grader_with_the_rubric_visible(graded_course):
+    course, _ = graded_course
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        grade = gb.find_grade("ps0_r1_task", NOTEBOOK, ASSIGNMENT, "perfect")
+        assert grade.needs_manual_grade and grade.auto_score is None
+        grade.manual_score = 2
+        gb.db.commit()
+        assert gb.find_submission(ASSIGNMENT, "perfect").score == pytest.approx(AUTO_POINTS + 2)
+    autograded = nbformat.read(course / "autograded" / "perfect" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    text = nbformat.writes(autograded)
+    assert "Rubric for graders" in text, "the grader sees the rubric in the formgrader"
+    assert "watch you for at least two hours" in text, "the grader sees the written answer"
+
+
+def feedback_html(course, student):
+    return (course / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("student", ["perfect", "partial", "blank"])
+def test_feedback_shows_results_and_reasons_but_no_hidden_tests_or_rubric(graded_course, student):
+    course, _ = graded_course
+    page = feedback_html(course, student)
+    assert "Why: Racemic ketamine is licensed as an anaesthetic" in page
+    for secret in ("BEGIN HIDDEN TESTS", "grading.grade(", "key=", "BEGIN MARK SCHEME", "Rubric for graders",
+                   "ui.record("):
+        assert secret not in page, f"{student}'s feedback shows {secret!r}"
+
+
+def test_partial_feedback_explains_part_credit(graded_course):
+    course, _ = graded_course
+    page = feedback_html(course, "partial")
+    assert "3 of 4 right options chosen" in page
+    assert "3 of 5 steps in the right place" in page
+
+
+def test_export_lists_every_student(graded_course):
+    course, _ = graded_course
+    rows = list(csv.DictReader(open(course / "grades.csv")))
+    scores = {r["student_id"]: float(r["raw_score"]) for r in rows}
+    assert scores["partial"] == pytest.approx(PARTIAL_SCORE) and scores["blank"] == 0
+
+
+def test_released_notebook_carries_no_key(graded_course):
+    course, _ = graded_course
+    released = (course / "assignments" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text()
+    for secret in ("ui.record(", "grading.grade(", "HIDDEN TESTS", "MARK SCHEME", "BEGIN SOLUTION"):
+        assert secret not in released
+    assert "NotImplementedError" not in released
+
+
+def test_committed_assignments_equal_a_fresh_generation(graded_course):
+    course, _ = graded_course
+    for solution in (REPO / "solutions").glob("*/*.ipynb"):
+        fresh = nbformat.read(course / "assignments" / solution.parent.name / solution.name, as_version=4) \
+            if solution.parent.name == ASSIGNMENT else None
+        if fresh is None:
+            continue
+        committed = nbformat.read(REPO / "assignments" / solution.parent.name / solution.name, as_version=4)
+        assert [c.source for c in committed.cells] == [c.source for c in fresh.cells]
+        assert [c.metadata.get("nbgrader") for c in committed.cells] == [c.metadata.get("nbgrader") for c in fresh.cells]
+
+
+def test_validate_passes_the_solution(graded_course):
+    """`nbgrader validate` on the instructor's notebook passes. (`--invert` does not apply here: an
+    unanswered item scores 0 as a result, not as an error, because a traceback would show the key
+    in the learner's feedback; the blank student above proves the release scores zero.)"""
+    course, _ = graded_course
+    solution = course / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    assert "Success" in nbgrader(course, "validate", str(solution)).stdout
+    assert not (course / "solutions" / ASSIGNMENT / "answers.json").exists()
