@@ -38,6 +38,8 @@ def environment_with_bin_on_path() -> dict:
 
 
 def jupyter_lab_command(root: Path, port: int, open_browser: bool) -> list:
+    """JupyterLab on the course: loopback only, with a token (Jupyter's default, never switched off)."""
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return [
         sys.executable, "-m", "jupyterlab",
         "--ServerApp.ip=127.0.0.1",
@@ -45,6 +47,9 @@ def jupyter_lab_command(root: Path, port: int, open_browser: bool) -> list:
         f"--ServerApp.root_dir={root}",
         f"--LabApp.default_url=/lab/tree/{START_PAGE}",
         f"--ServerApp.open_browser={open_browser}",
+        # The course's JupyterLab defaults: every cell rendered (short notebooks), no news pop-ups.
+        f"--LabApp.app_settings_dir={Path(__file__).resolve().parent / 'lab_settings'}",
+        *as_root,
     ]
 
 

@@ -1,7 +1,8 @@
 """Loading the course's content files (YAML) and checking them against the models.
 
 Files live in the package's `content/` folder: `references.yaml`, `quizzes/*.yaml` (formative
-question banks, with keys), `assessments/*.yaml` (graded items, no keys) and `vignettes/*.yaml`.
+question banks, with keys), `assessments/*.yaml` (graded items, no keys), `vignettes/*.yaml` and `data/*.yaml` (the numbers
+behind figures, each row with its source).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .models import Assessment, QuestionBank, ReferenceLibrary, VignetteSet
+from .models import Assessment, DataSet, QuestionBank, ReferenceLibrary, VignetteSet
 
 CONTENT_DIR = Path(str(resources.files("ketamine_course") / "content"))
 
@@ -64,6 +65,15 @@ def vignettes() -> dict:
         for vignette in VignetteSet.model_validate(_read_yaml(path)).vignettes:
             found[vignette.id] = vignette
     return found
+
+
+@lru_cache(maxsize=None)
+def dataset(name: str) -> DataSet:
+    """The data behind a figure or table: `content/data/<name>.yaml`, a source on every row."""
+    path = CONTENT_DIR / "data" / f"{name}.yaml"
+    if not path.exists():
+        raise ContentError(f"No data file {path.name}")
+    return DataSet.model_validate(_read_yaml(path))
 
 
 def question(question_id: str):

@@ -13,7 +13,7 @@ import warnings
 from . import answer_store, scoring
 from .citations import short_form
 from .content import graded_item
-from .widgets import describe_answer
+from .widgets import autograding, describe_answer
 
 
 class Score(float):
@@ -32,7 +32,13 @@ class Score(float):
 
 
 def check(item_id: str) -> None:
-    """Say whether an item has a saved answer. Never raises: Run All must carry on."""
+    """Under nbgrader (Validate, autograde), say whether an item has a saved answer. Never raises.
+
+    In the live notebook the item's own widget shows "Saved", so this stays silent there: a line
+    printed at Run All, before the learner answers, would only go stale.
+    """
+    if not autograding():
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         item = graded_item(item_id)

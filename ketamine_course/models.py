@@ -261,3 +261,21 @@ def _unique(ids, where):
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ValueError(f"{where}: duplicate ids {dupes}")
+
+
+# --- data behind figures and tables -------------------------------------------------------
+
+
+class DataRow(BaseModel):
+    """One plotted or tabulated number (or group of numbers), always with its source."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    source: Key
+    approximate: bool = False  # True where the value was read off a published figure
+    note: Optional[str] = None
+
+
+class DataSet(Strict):
+    title: str
+    description: str
+    rows: list[DataRow] = Field(min_length=1)

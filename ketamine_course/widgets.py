@@ -19,8 +19,15 @@ from .content import graded_item, question
 CORRECT, PARTLY, WRONG, INFO = "✔", "◐", "✘", "ℹ"
 
 
+# Long answer options wrap instead of overlapping (ipywidgets gives radio labels one fixed line).
+STYLE = ("<style>.kc-question .widget-radio-box label, .kc-question .widget-checkbox label"
+         "{white-space:normal;height:auto;line-height:1.35;margin:3px 0;align-items:flex-start}"
+         ".kc-question .widget-checkbox{height:auto}"
+         ".kc-question .widget-radio-box input, .kc-question .widget-checkbox input{margin-top:3px}</style>")
+
+
 def _box(*children, label: str = ""):
-    box = w.VBox(list(children), layout=w.Layout(border="1px solid #bbb", padding="8px 12px", margin="8px 0"))
+    box = w.VBox([w.HTML(STYLE), *children], layout=w.Layout(border="1px solid #bbb", padding="8px 12px", margin="8px 0"))
     box.add_class("kc-question")
     if label:
         box.add_class(f"kc-{label}")
@@ -101,17 +108,17 @@ class AnswerInput:
         try:
             if self.kind == "single":
                 self.control.value = value
-            elif self.kind == "multiple":
+            elif self.kind == "multiple" and isinstance(value, list):
                 for oid, box in zip(self.option_ids, self.checks):
                     box.value = oid in value
             elif self.kind == "numeric":
                 self.number.value = str(value["value"])
                 if value["unit"] in self.unit.options:
                     self.unit.value = value["unit"]
-            elif self.kind == "ordering":
+            elif self.kind == "ordering" and isinstance(value, list):
                 for dropdown, step in zip(self.positions, value):
                     dropdown.value = step
-            else:
+            elif self.kind == "reflection":
                 self.text.value = str(value)
         except Exception:  # a hand-edited store must never stop the notebook
             pass
@@ -183,6 +190,7 @@ def formative(question_id: str):
         feedback.value = formative_feedback(q, answer_input.value())
 
     children = [_stem_html(q.id, q.stem, q.type), *answer_input.controls]
+    check = None
     if q.type == "single":
         answer_input.observe(show_feedback)
     else:
@@ -191,7 +199,9 @@ def formative(question_id: str):
         check.on_click(show_feedback)
         children.append(check)
     children.append(feedback)
-    return _box(*children, label="formative")
+    box = _box(*children, label="formative")
+    box.answer_input, box.feedback, box.check_button = answer_input, feedback, check
+    return box
 
 
 # --- graded ----------------------------------------------------------------------------------
@@ -265,4 +275,6 @@ def graded(item_id: str):
         status.value = _status(f"Saved. You can change it until you submit. {kept}", CORRECT)
 
     answer_input.observe(save)
-    return _box(_stem_html(item.id, item.stem, item.type), *answer_input.controls, status, label="graded")
+    box = _box(_stem_html(item.id, item.stem, item.type), *answer_input.controls, status, label="graded")
+    box.answer_input, box.status = answer_input, status
+    return box

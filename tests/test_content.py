@@ -9,12 +9,12 @@ import yaml
 
 from ketamine_course import content
 from ketamine_course.citations import keys_cited_in_notebook
-from ketamine_course.models import Assessment, QuestionBank, ReferenceLibrary, VignetteSet
+from ketamine_course.models import Assessment, DataSet, QuestionBank, ReferenceLibrary, VignetteSet
 
 from conftest import REPO
 
 CONTENT = content.CONTENT_DIR
-SCHEMAS = {"quizzes": QuestionBank, "assessments": Assessment, "vignettes": VignetteSet}
+SCHEMAS = {"quizzes": QuestionBank, "assessments": Assessment, "vignettes": VignetteSet, "data": DataSet}
 
 
 def all_notebooks():

@@ -12,6 +12,7 @@ import shutil
 
 import nbformat
 import pytest
+import yaml
 from nbgrader.api import Gradebook
 
 from ketamine_course import answer_store
@@ -20,23 +21,19 @@ from conftest import REPO, nbgrader
 
 pytestmark = pytest.mark.nbgrader
 
-ASSIGNMENT = "ps0_start_here"
-NOTEBOOK = "start_here_check"
-AUTO_POINTS = 8.0
+FIXTURES = {f["assignment"]: f for f in (
+    yaml.safe_load(p.read_text()) for p in sorted((REPO / "tests" / "fixtures" / "assignments").glob("*.yaml")))}
 
-RIGHT = {
-    "ps0.q1": "b", "ps0.q2": ["a", "b", "c", "d"], "ps0.q3": {"value": 36, "unit": "mg"},
-    "ps0.q4": ["bp0", "dose", "bp40", "observe", "home"], "ps0.v1.q1": "b", "ps0.v1.q2": "c",
-    "ps0.r1": "Blood pressure rises and you may feel detached, so we watch you for two hours.",
-}
-PARTIAL = {
-    "ps0.q1": "b",                                     # 1
-    "ps0.q2": ["a", "b", "c"],                         # 3 of 4 right, none wrong: 0.75 x 2 = 1.5
-    "ps0.q3": {"value": 37, "unit": "mg"},             # outside tolerance: 0
-    "ps0.q4": ["bp0", "dose", "observe", "bp40", "home"],  # 3 of 5 in place: 0.6 x 2 = 1.2
-    "ps0.v1.q1": "b",                                  # 1
-}                                                      # ps0.v1.q2 unanswered: 0
-PARTIAL_SCORE = 4.7
+# The edge cases are played on the platform's own assignment.
+ASSIGNMENT = "ps0_start_here"
+NOTEBOOK = FIXTURES[ASSIGNMENT]["notebook"]
+AUTO_POINTS = float(FIXTURES[ASSIGNMENT]["auto_points"])
+RIGHT = FIXTURES[ASSIGNMENT]["right"]
+PARTIAL = FIXTURES[ASSIGNMENT]["partial"]["answers"]
+PARTIAL_SCORE = FIXTURES[ASSIGNMENT]["partial"]["score"]
+
+
+STUDENTS = ("perfect", "student", "blank", "partial", "junkstore", "tampered", "deletedcell", "runaway")
 
 
 def grade_cell_ids(nb):
@@ -44,10 +41,10 @@ def grade_cell_ids(nb):
             if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
 
 
-def submit(course, student, notebook, answers=None, raw_store=None):
-    folder = course / "submitted" / student / ASSIGNMENT
+def submit(course, student, notebook, answers=None, raw_store=None, assignment=ASSIGNMENT, name=NOTEBOOK):
+    folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True)
-    nbformat.write(notebook, folder / f"{NOTEBOOK}.ipynb")
+    nbformat.write(notebook, folder / f"{name}.ipynb")
     for item_id, value in (answers or {}).items():
         answer_store.save_answer(item_id, value, folder)
     if raw_store is not None:
@@ -59,13 +56,16 @@ def graded_course(tmp_path_factory):
     from conftest import copy_course
     course = copy_course(tmp_path_factory.mktemp("nbgrader") / "course_root")
     shutil.rmtree(course / "assignments")
-    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
-    released = nbformat.read(course / "assignments" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    solution = nbformat.read(course / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    for name, fixture in FIXTURES.items():
+        nbgrader(course, "generate_assignment", name, "--force")
+        released = nbformat.read(course / "assignments" / name / f"{fixture['notebook']}.ipynb", as_version=4)
+        solution = nbformat.read(course / "solutions" / name / f"{fixture['notebook']}.ipynb", as_version=4)
+        submit(course, "perfect", solution, assignment=name, name=fixture["notebook"])
+        submit(course, "blank", released, assignment=name, name=fixture["notebook"])
+        submit(course, "partial", released, fixture["partial"]["answers"], assignment=name, name=fixture["notebook"])
+        submit(course, "student", released, fixture["right"], assignment=name, name=fixture["notebook"])
 
-    submit(course, "perfect", solution)
-    submit(course, "blank", released)
-    submit(course, "partial", released, PARTIAL)
+    released = nbformat.read(course / "assignments" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     submit(course, "junkstore", released, raw_store="{this is not json")
 
     tampered = nbformat.from_dict(json.loads(nbformat.writes(released)))
@@ -82,29 +82,42 @@ def graded_course(tmp_path_factory):
     runaway.cells.insert(2, nbformat.v4.new_code_cell("while True:\n    pass"))
     submit(course, "runaway", runaway, RIGHT)
 
-    for student in ("perfect", "blank", "partial", "junkstore", "tampered", "deletedcell", "runaway"):
+    for student in STUDENTS:
         nbgrader(course, "db", "student", "add", student)
-    result = nbgrader(course, "autograde", ASSIGNMENT, "--force")
-    nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    for name in FIXTURES:
+        result = nbgrader(course, "autograde", name, "--force")
+        nbgrader(course, "generate_feedback", name, "--force")
     nbgrader(course, "export", "--to", str(course / "grades.csv"))
     return course, result
 
 
-def auto_score(course, student):
+def auto_score(course, student, assignment=ASSIGNMENT, notebook=NOTEBOOK):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        nb = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student)
+        nb = gb.find_submission_notebook(notebook, assignment, student)
         return nb.score, nb.max_score
 
 
-@pytest.mark.parametrize("student, expected", [
-    ("perfect", AUTO_POINTS), ("blank", 0.0), ("partial", PARTIAL_SCORE), ("junkstore", 0.0),
-    ("tampered", PARTIAL_SCORE), ("deletedcell", AUTO_POINTS), ("runaway", AUTO_POINTS),
-])
-def test_autograded_scores(graded_course, student, expected):
+@pytest.mark.parametrize("assignment", sorted(FIXTURES))
+@pytest.mark.parametrize("student", ["perfect", "student", "blank", "partial"])
+def test_every_assignment_grades_its_fixture_students(graded_course, assignment, student):
+    """Perfect (the solution notebook), a student who answers everything right through the store,
+    an untouched notebook, and a partly right one, for every assignment of the course."""
     course, _ = graded_course
-    score, max_score = auto_score(course, student)
+    fixture = FIXTURES[assignment]
+    expected = {"perfect": fixture["auto_points"], "student": fixture["auto_points"], "blank": 0,
+                "partial": fixture["partial"]["score"]}[student]
+    score, max_score = auto_score(course, student, assignment, fixture["notebook"])
     assert score == pytest.approx(expected)
-    assert max_score == AUTO_POINTS + 2  # the reflection's 2 points are given by a grader
+    assert max_score == pytest.approx(fixture["auto_points"] + fixture["manual_points"])
+
+
+@pytest.mark.parametrize("student, expected", [
+    ("junkstore", 0.0), ("tampered", PARTIAL_SCORE), ("deletedcell", AUTO_POINTS), ("runaway", AUTO_POINTS),
+])
+def test_edge_case_submissions(graded_course, student, expected):
+    course, _ = graded_course
+    score, _ = auto_score(course, student)
+    assert score == pytest.approx(expected)
 
 
 def test_runaway_cell_was_stopped_by_the_timeout(graded_course):
@@ -180,13 +193,14 @@ def test_released_notebook_carries_no_key(graded_course):
     assert "NotImplementedError" not in released
 
 
+def test_every_assignment_has_fixture_students():
+    assert sorted(FIXTURES) == sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir())
+
+
 def test_committed_assignments_equal_a_fresh_generation(graded_course):
     course, _ = graded_course
     for solution in (REPO / "solutions").glob("*/*.ipynb"):
-        fresh = nbformat.read(course / "assignments" / solution.parent.name / solution.name, as_version=4) \
-            if solution.parent.name == ASSIGNMENT else None
-        if fresh is None:
-            continue
+        fresh = nbformat.read(course / "assignments" / solution.parent.name / solution.name, as_version=4)
         committed = nbformat.read(REPO / "assignments" / solution.parent.name / solution.name, as_version=4)
         assert [c.source for c in committed.cells] == [c.source for c in fresh.cells]
         assert [c.metadata.get("nbgrader") for c in committed.cells] == [c.metadata.get("nbgrader") for c in fresh.cells]

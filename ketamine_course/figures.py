@@ -1,0 +1,49 @@
+"""Showing figures: a colour-blind-safe palette, and every figure with a caption and alt text.
+
+matplotlib is imported only when a figure is made (`new_figure`), never when the package loads.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+# Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
+PALETTE = {
+    "blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
+    "grey": "#999999",
+}
+SERIES = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
+
+
+def new_figure(width=7.5, height=4.0):
+    """A matplotlib figure and axes in the course's style (Agg backend: no window needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_prop_cycle(color=SERIES)
+    return fig, ax
+
+
+def figure_html(fig, caption: str, alt: str) -> str:
+    """The figure as an <img> with alt text, and its caption underneath. Closes the figure."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (f'<figure style="margin:8px 0"><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
+            f'style="max-width:100%"><figcaption><small>{html.escape(caption)}</small></figcaption></figure>')
+
+
+def show(fig, caption: str, alt: str):
+    """Display a figure with its caption and alt text in the notebook."""
+    from IPython.display import HTML, display
+
+    display(HTML(figure_html(fig, caption, alt)))

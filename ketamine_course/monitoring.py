@@ -1,0 +1,249 @@
+"""The session-monitoring simulator's engine: scenarios as data, choices scored, feedback returned.
+
+Pure Python (pydantic models, no widgets, plots or files). A scenario is one patient's dosing
+session in steps (baseline, during dosing, about 40 minutes, end of observation); at each step the
+learner picks one of six actions. The first choice at a step is the one scored: a best action earns
+the step's point. Decision thresholds live in the protocol, each with its source; where a number is a
+local protocol and not a label rule, the protocol says so.
+"""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field, model_validator
+
+from .models import Key, OptionId, Strict
+
+ActionId = Literal["proceed", "recheck", "hold", "treat", "call_help", "discharge"]
+ACTIONS: tuple = ("proceed", "recheck", "hold", "treat", "call_help", "discharge")
+ACTION_LABELS = {
+    "proceed": "Proceed as planned",
+    "recheck": "Recheck and observe closely",
+    "hold": "Hold or stop dosing",
+    "treat": "Treat at the bedside",
+    "call_help": "Call for help",
+    "discharge": "Discharge home",
+}
+PHASES = ("baseline", "dosing", "forty", "end")
+PHASE_LABELS = {"baseline": "Baseline, before dosing", "dosing": "During dosing",
+                "forty": "About 40 minutes after dosing began", "end": "End of observation"}
+
+
+# --- models ---------------------------------------------------------------------------------
+
+
+class Threshold(Strict):
+    """A blood-pressure line: a reading is at or over it when systolic OR diastolic reaches it."""
+
+    systolic: int = Field(gt=0)
+    diastolic: int = Field(gt=0)
+    inclusive: bool  # True: a reading equal to the line counts as reaching it
+    local_protocol: bool  # True: a clinic's own rule, not a label requirement
+    meaning: str
+    refs: list[Key] = Field(min_length=1)
+
+    def reached(self, systolic: int, diastolic: int) -> bool:
+        if self.inclusive:
+            return systolic >= self.systolic or diastolic >= self.diastolic
+        return systolic > self.systolic or diastolic > self.diastolic
+
+
+class Protocol(Strict):
+    pre_dose_caution: Threshold  # label: above this, weigh benefit and risk before dosing
+    hold: Threshold  # local protocol: pause or stop dosing and recheck
+    observation_min: int = Field(gt=0)  # label: at least this long after each dose
+    bp_recheck_min: int = Field(gt=0)  # label: blood pressure again about this long after dosing
+    refs: list[Key] = Field(min_length=1)
+    notes: list[str] = Field(default_factory=list)
+
+
+class Vitals(Strict):
+    systolic: int = Field(gt=40, lt=300)
+    diastolic: int = Field(gt=20, lt=200)
+    heart_rate: int = Field(gt=20, lt=250)
+    spo2: int = Field(ge=50, le=100)
+    resp_rate: Optional[int] = Field(default=None, gt=0, lt=60)
+
+    @property
+    def bp(self) -> str:
+        return f"{self.systolic}/{self.diastolic} mmHg"
+
+
+class ActionFeedback(Strict):
+    text: str
+    refs: list[Key] = Field(min_length=1)
+
+
+class ScenarioStep(Strict):
+    phase: Literal["baseline", "dosing", "forty", "end"]
+    minute: int = Field(ge=0)  # minutes since dosing began
+    vitals: Vitals
+    dissociation: str
+    symptoms: str
+    prompt: str = "What do you do now?"
+    best: list[ActionId] = Field(min_length=1)
+    feedback: dict[ActionId, ActionFeedback]
+
+    @model_validator(mode="after")
+    def _every_action_explained(self):
+        missing = [a for a in ACTIONS if a not in self.feedback]
+        if missing:
+            raise ValueError(f"step {self.phase}: no feedback for {missing}")
+        if len(set(self.best)) != len(self.best):
+            raise ValueError(f"step {self.phase}: a best action is listed twice")
+        return self
+
+
+class Scenario(Strict):
+    id: OptionId
+    title: str
+    product: str
+    patient: str
+    background: str
+    steps: list[ScenarioStep] = Field(min_length=4)
+    teaching_point: str
+    refs: list[Key] = Field(min_length=1)
+    in_simulator: bool = True  # False: kept for graded work, so its feedback is not shown beforehand
+
+    @model_validator(mode="after")
+    def _steps_in_order(self):
+        phases = [s.phase for s in self.steps]
+        if phases != list(PHASES):
+            raise ValueError(f"{self.id}: steps must be {list(PHASES)}, got {phases}")
+        minutes = [s.minute for s in self.steps]
+        if minutes != sorted(minutes) or len(set(minutes)) != len(minutes):
+            raise ValueError(f"{self.id}: step minutes must increase")
+        return self
+
+    def step(self, phase: str) -> ScenarioStep:
+        for s in self.steps:
+            if s.phase == phase:
+                return s
+        raise KeyError(f"{self.id} has no step {phase!r}")
+
+
+class ScenarioLibrary(Strict):
+    protocol: Protocol
+    scenarios: list[Scenario] = Field(min_length=4)
+
+    @model_validator(mode="after")
+    def _consistent_with_protocol(self):
+        """The data may not contradict its own thresholds: that is how a typo in a key is caught."""
+        ids = [s.id for s in self.scenarios]
+        if len(set(ids)) != len(ids):
+            raise ValueError("duplicate scenario ids")
+        for scenario in self.scenarios:
+            for step in scenario.steps:
+                v = step.vitals
+                if self.protocol.hold.reached(v.systolic, v.diastolic) and (
+                        "proceed" in step.best or "discharge" in step.best):
+                    raise ValueError(f"{scenario.id}/{step.phase}: at or over the hold line, "
+                                     "proceeding or discharging cannot be a best action")
+                if "discharge" in step.best and step.minute < self.protocol.observation_min:
+                    raise ValueError(f"{scenario.id}/{step.phase}: discharge before the minimum observation")
+        return self
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        for s in self.scenarios:
+            if s.id == scenario_id:
+                return s
+        raise KeyError(f"No monitoring scenario {scenario_id!r}")
+
+
+def library_from_data(data) -> ScenarioLibrary:
+    """Check parsed YAML against the models."""
+    return ScenarioLibrary.model_validate(data)
+
+
+# --- thresholds -----------------------------------------------------------------------------
+
+
+def bp_category(systolic: int, diastolic: int, protocol: Protocol) -> str:
+    """'hold' (local protocol line reached), 'caution' (above the label's pre-dose guide) or 'usual'."""
+    if protocol.hold.reached(systolic, diastolic):
+        return "hold"
+    if protocol.pre_dose_caution.reached(systolic, diastolic):
+        return "caution"
+    return "usual"
+
+
+def observation_complete(minutes_since_dose: int, protocol: Protocol) -> bool:
+    """The label's minimum observation has passed (readiness to leave is a separate assessment)."""
+    return minutes_since_dose >= protocol.observation_min
+
+
+# --- playing a scenario ---------------------------------------------------------------------
+
+
+class ChoiceResult(Strict):
+    phase: str
+    action: ActionId
+    correct: bool
+    points: float
+    feedback: str
+    refs: list[Key]
+    best: list[ActionId]
+
+
+def judge(step: ScenarioStep, action: str) -> ChoiceResult:
+    """Score one choice at one step and return its feedback."""
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown action {action!r}; choose one of {ACTIONS}")
+    correct = action in step.best
+    fb = step.feedback[action]
+    return ChoiceResult(phase=step.phase, action=action, correct=correct, points=1.0 if correct else 0.0,
+                        feedback=fb.text, refs=list(fb.refs), best=list(step.best))
+
+
+class Summary(Strict):
+    scenario: str
+    score: float
+    out_of: float
+    results: list[ChoiceResult]
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.score / self.out_of, 1) if self.out_of else 0.0
+
+
+class Session:
+    """One learner playing one scenario: step by step, first choice per step scored."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.index = 0
+        self.results: list[ChoiceResult] = []
+
+    @property
+    def step(self) -> ScenarioStep:
+        return self.scenario.steps[self.index]
+
+    @property
+    def answered(self) -> bool:
+        return len(self.results) > self.index
+
+    @property
+    def finished(self) -> bool:
+        return self.index == len(self.scenario.steps) - 1 and self.answered
+
+    def choose(self, action: str) -> ChoiceResult:
+        """Judge a choice at the current step. A second choice is judged but not scored again."""
+        result = judge(self.step, action)
+        if not self.answered:
+            self.results.append(result)
+        return result
+
+    def advance(self) -> bool:
+        """Move to the next step once this one is answered; False when there is none."""
+        if not self.answered or self.index + 1 >= len(self.scenario.steps):
+            return False
+        self.index += 1
+        return True
+
+    def restart(self) -> None:
+        self.index = 0
+        self.results = []
+
+    def summary(self) -> Summary:
+        return Summary(scenario=self.scenario.id, score=sum(r.points for r in self.results),
+                       out_of=float(len(self.scenario.steps)), results=list(self.results))

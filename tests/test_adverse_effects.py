@@ -1,0 +1,79 @@
+"""Module 4's adverse-effect data, chart and long-term-risk table."""
+import subprocess
+import sys
+
+import pytest
+
+from ketamine_course import adverse_effects, content
+
+OUTLINE_SHORT_TERM = [
+    "nausea and vomiting", "dissociation", "blood pressure and heart rate changes", "dizziness and light-headedness",
+    "hallucinations and visual disturbance", "raised intracranial pressure", "blurred vision",
+    "disorientation and confusion",
+]
+LABEL_TABLE = {"Dissociation": (41, 9), "Dizziness": (29, 8), "Nausea": (28, 9), "Sedation": (23, 9), "Vomiting": (9, 2)}
+
+
+def test_every_row_has_a_verified_source():
+    for name in (adverse_effects.SHORT_TERM, adverse_effects.LONG_TERM):
+        for row in content.dataset(name).rows:
+            for key in [row.source, *getattr(row, "also", [])]:
+                assert content.reference(key).verified, f"{name}: {key}"
+
+
+def test_every_short_term_effect_of_the_outline_has_a_row():
+    topics = {getattr(r, "outline_topic", None) for r in adverse_effects.frequency_rows(True) +
+              adverse_effects.frequency_rows(False)}
+    assert set(OUTLINE_SHORT_TERM) <= topics
+
+
+def test_label_frequencies_are_the_label_table():
+    plotted = {r.effect: (r.drug_pct, r.placebo_pct) for r in adverse_effects.frequency_rows()}
+    for effect, numbers in LABEL_TABLE.items():
+        assert plotted[effect] == numbers
+    for r in adverse_effects.frequency_rows():
+        assert 0 <= r.placebo_pct <= 100 and 0 <= r.drug_pct <= 100
+        assert not r.approximate  # read from tables, not off figures
+
+
+def test_unplotted_rows_say_what_is_reported():
+    for r in adverse_effects.frequency_rows(plotted=False):
+        assert r.frequency_text.strip()
+
+
+def test_time_course_rows_are_consistent():
+    rows = adverse_effects.time_course_rows()
+    assert rows
+    for r in rows:
+        start, end, peak = (getattr(r, k, None) for k in ("start_min", "end_min", "peak_min"))
+        assert (start is not None and end is not None) or peak is not None
+        if start is not None:
+            assert 0 <= start < end
+    bp = next(r for r in rows if r.effect.startswith("Blood-pressure rise (esketamine)"))
+    assert bp.peak_min == 40 and bp.source == "spravato_uspi"
+
+
+def test_long_term_table_covers_the_outline():
+    risks = " ".join(r.risk.lower() for r in adverse_effects.long_term_rows())
+    for word in ("dependence", "cognitive", "uropathy", "kidney", "liver", "psychosis", "mania"):
+        assert word in risks
+    for r in adverse_effects.long_term_rows():
+        assert r.known and r.in_whom and r.monitor
+    html = adverse_effects.long_term_html()
+    assert html.count("<tr>") == 1 + len(adverse_effects.long_term_rows())
+
+
+@pytest.mark.parametrize("make", [adverse_effects.profile_figure, adverse_effects.time_course_figure])
+def test_figures_have_title_and_axis_labels(make):
+    fig = make()
+    ax = fig.axes[0]
+    assert ax.get_title() and ax.get_xlabel()
+    assert "%" in ax.get_xlabel() or "Minutes" in ax.get_xlabel()
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+
+
+def test_importing_the_module_does_not_import_matplotlib():
+    code = "import sys, ketamine_course.adverse_effects, ketamine_course.monitoring; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
