@@ -1,0 +1,57 @@
+"""The set-up files agree with each other, and the open command keeps the server private."""
+import os
+
+import yaml
+
+from ketamine_course.cli import course_root, jupyter_lab_command
+
+from conftest import REPO
+
+
+def pins(lines):
+    return {line.split("==")[0].lower(): line.split("==")[1] for line in lines
+            if "==" in line and not line.strip().startswith("#")}
+
+
+def test_environment_yml_pins_the_same_versions_as_requirements():
+    requirements = pins(l.strip() for l in (REPO / "requirements.txt").read_text().splitlines())
+    environment = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+    assert pins(pip_section) == requirements
+    assert "python=3.11" in environment["dependencies"]
+
+
+def test_every_requirement_is_pinned():
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert "==" in line, line
+
+
+def test_jupyterlab_listens_on_loopback_with_a_token():
+    command = jupyter_lab_command(REPO, 8888, open_browser=False)
+    assert "--ServerApp.ip=127.0.0.1" in command
+    assert not any("token=" in part and part.endswith("=") for part in command), "never an empty token"
+    assert not any("disable_check_xsrf" in part or "password=''" in part for part in command)
+    assert any(part.endswith("course/00_start_here.ipynb") for part in command)
+
+
+def test_course_root_is_found_from_inside_the_course(tmp_path, monkeypatch):
+    monkeypatch.delenv("KETAMINE_COURSE_ROOT", raising=False)
+    assert course_root(REPO / "course") == REPO
+    monkeypatch.setenv("KETAMINE_COURSE_ROOT", str(tmp_path))
+    assert course_root() == tmp_path
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    assert "./course.sh open" in readme and "./course.sh test" in readme
+    assert "./course.sh test" in (REPO / ".ci" / "run").read_text()
+    assert os.access(REPO / "course.sh", os.X_OK)
+
+
+def test_nbgrader_commands_find_alembic_on_path():
+    """nbgrader calls the `alembic` executable: the course's environment must put it on PATH."""
+    from ketamine_course.cli import environment_with_bin_on_path
+    import shutil
+
+    assert shutil.which("alembic", path=environment_with_bin_on_path()["PATH"])
