@@ -181,7 +181,8 @@ def test_partial_feedback_explains_part_credit(graded_course):
 def test_export_lists_every_student(graded_course):
     course, _ = graded_course
     rows = list(csv.DictReader(open(course / "grades.csv")))
-    scores = {r["student_id"]: float(r["raw_score"]) for r in rows}
+    scores = {r["student_id"]: float(r["raw_score"]) for r in rows if r["assignment"] == ASSIGNMENT}
+    assert {r["assignment"] for r in rows} == set(FIXTURES)
     assert scores["partial"] == pytest.approx(PARTIAL_SCORE) and scores["blank"] == 0
 
 
