@@ -143,3 +143,16 @@ def test_student_answers_by_clicking_submits_and_gets_full_marks(lab, page, fixt
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         graded = gb.find_submission_notebook(notebook, assignment, "browser_student")
         assert graded.score == pytest.approx(fixture["auto_points"])
+
+
+def test_server_refuses_requests_without_the_token(lab):
+    import urllib.error
+    import urllib.request
+
+    root, base, token = lab
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{base}/api/contents/course", timeout=10)
+    assert refused.value.code == 403
+    with urllib.request.urlopen(f"{base}/api/contents/course?token={token}", timeout=10) as reply:
+        assert reply.status == 200
+    assert base.startswith("http://127.0.0.1:")
