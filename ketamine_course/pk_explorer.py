@@ -261,7 +261,8 @@ class Plot:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         buffer = io.BytesIO()
-        FigureCanvasAgg(self.fig).print_png(buffer)
+        # Fast, light compression: the PNG is re-sent on every slider move.
+        FigureCanvasAgg(self.fig).print_png(buffer, pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
 
 
