@@ -88,6 +88,7 @@ def test_clinician_runs_start_here_and_gets_instant_feedback(lab, page):
     box.get_by_text("Esketamine nasal spray, given in a certified healthcare setting").click()
     feedback.get_by_text("Correct.").wait_for()
     page.screenshot(path=str(ARTIFACTS / "start_here_feedback.png"), full_page=False)
+    assert page.get_by_role("menuitem", name="Nbgrader").is_visible(), "nbgrader's JupyterLab menu is there"
 
 
 def answer_item(page, item, value):

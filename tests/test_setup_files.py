@@ -55,3 +55,19 @@ def test_nbgrader_commands_find_alembic_on_path():
     import shutil
 
     assert shutil.which("alembic", path=environment_with_bin_on_path()["PATH"])
+
+
+def test_nbgrader_extensions_are_enabled():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    jupyter = str(Path(sys.executable).parent / "jupyter")
+    server = subprocess.run([jupyter, "server", "extension", "list"], capture_output=True, text=True)
+    listing = server.stdout + server.stderr
+    for extension in ("formgrader", "assignment_list", "validate_assignment"):
+        line = next(l for l in listing.splitlines() if f"nbgrader.server_extensions.{extension}" in l)
+        assert "enabled" in line
+    lab = subprocess.run([jupyter, "labextension", "list"], capture_output=True, text=True)
+    line = next(l for l in (lab.stdout + lab.stderr).splitlines() if "@jupyter/nbgrader" in l)
+    assert "enabled" in line and "OK" in line, "the nbgrader JupyterLab extension loads with this JupyterLab"
