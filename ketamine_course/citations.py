@@ -21,7 +21,11 @@ def short_form(key: str) -> str:
     first = ref.authors.split(",")[0].strip()
     surname = first.split(" ")[0] if first else ref.key
     many = "," in ref.authors or "et al" in ref.authors
-    return f"{surname}{' et al.' if many else ''} {ref.year}" if ref.type != "label" else f"{ref.title} ({ref.year})"
+    if ref.type == "label":  # e.g. 'Spravato US label 2026'
+        brand = ref.title.split()[0].capitalize()
+        region = "EU" if "(EU)" in ref.title or "EU" in ref.source else "US"
+        return f"{brand} {region} label {ref.year}"
+    return f"{surname}{' et al.' if many else ''} {ref.year}"
 
 
 def link(key: str) -> str:

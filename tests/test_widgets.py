@@ -121,3 +121,12 @@ def test_check_reports_unanswered_items_under_nbgrader(in_folder, capsys, monkey
     monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
     check("ps0.q3")
     assert "not answered yet" in capsys.readouterr().out
+
+
+def test_citations_have_short_readable_forms():
+    from ketamine_course.citations import inline_html, short_form
+
+    assert short_form("zarate2006") == "Zarate et al. 2006"
+    assert short_form("spravato_uspi").startswith("Spravato US label")
+    assert short_form("spravato_smpc").startswith("Spravato EU label")
+    assert "https://doi.org/10.1001/archpsyc.63.8.856" in inline_html(["zarate2006"])
