@@ -37,7 +37,12 @@ def figure_html(fig, caption: str, alt: str) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png_html(buffer.getvalue(), caption, alt)
+
+
+def png_html(png: bytes, caption: str, alt: str) -> str:
+    """A PNG image as an <img> with alt text, and its caption underneath."""
+    data = base64.b64encode(png).decode("ascii")
     return (f'<figure style="margin:8px 0"><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
             f'style="max-width:100%"><figcaption><small>{html.escape(caption)}</small></figcaption></figure>')
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from .citations import inline_html
 from .content import dataset
+from .figures import png_html
 
 CHAIN = 6  # the first six steps form the chain; the rest are overlays on the whole chain
 
@@ -115,11 +116,8 @@ class WalkThrough:
     """The buttons, the diagram and the text panel, kept in step with a Stepper."""
 
     def __init__(self):
-        import base64
-
         import ipywidgets as w
 
-        self._b64 = base64.b64encode
         self.steps = steps()
         self.stepper = Stepper(len(self.steps))
         self.previous_button = w.Button(description="◀ Previous", tooltip="Go back one step")
@@ -139,12 +137,9 @@ class WalkThrough:
 
     def render(self) -> None:
         i = self.stepper.index
-        data = self._b64(diagram_png(i)).decode("ascii")
         caption = ("The disinhibition hypothesis as a chain of steps; the highlighted box is the step described "
                    "below. Most links rest on experiments in rats and mice.")
-        self.diagram.value = (f'<figure style="margin:6px 0"><img src="data:image/png;base64,{data}" '
-                              f'alt="{html.escape(alt_text(i, self.steps))}" style="max-width:100%">'
-                              f'<figcaption><small>{html.escape(caption)}</small></figcaption></figure>')
+        self.diagram.value = png_html(diagram_png(i), caption, alt_text(i, self.steps))
         self.panel.value = step_html(self.steps[i], i + 1, len(self.steps))
         self.previous_button.disabled = self.stepper.at_start
         self.next_button.disabled = self.stepper.at_end

@@ -5,8 +5,6 @@ the widgets and one figure that is redrawn in place on every change. `show()` is
 """
 from __future__ import annotations
 
-import base64
-import html
 import io
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,6 +12,7 @@ from functools import lru_cache
 from . import pk
 from .citations import short_form
 from .content import dataset
+from .figures import png_html
 
 HOURS = 6.0
 STEP_H = 2.0 / 60.0
@@ -266,12 +265,6 @@ class Plot:
         return buffer.getvalue()
 
 
-def figure_block(png: bytes, caption: str, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return (f'<figure style="margin:8px 0"><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
-            f'style="max-width:100%"><figcaption><small>{html.escape(caption)}</small></figcaption></figure>')
-
-
 class Explorer:
     """The widgets and the figure; `redraw()` recomputes and redraws in place."""
 
@@ -311,7 +304,7 @@ class Explorer:
         s = scenario(route, dose, weight, minutes)
         p = parameters()
         self.plot.draw(s, route_has_curve(route), (p.dissociation_low, p.dissociation_high))
-        self.output.value = figure_block(self.plot.png(), s.caption, s.alt)
+        self.output.value = png_html(self.plot.png(), s.caption, s.alt)
         return s
 
     def widget(self):
