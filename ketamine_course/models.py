@@ -77,10 +77,7 @@ class ReferenceLibrary(Strict):
 
     @model_validator(mode="after")
     def _unique_keys(self):
-        keys = [r.key for r in self.references]
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
-        if dupes:
-            raise ValueError(f"duplicate reference keys: {dupes}")
+        require_unique([r.key for r in self.references], "references.yaml")
         return self
 
 
@@ -115,7 +112,7 @@ class SingleQuestion(_QuestionBase):
     def _one_correct(self):
         if sum(o.correct for o in self.options) != 1:
             raise ValueError(f"{self.id}: a single-best-answer question needs exactly one correct option")
-        _unique([o.id for o in self.options], self.id)
+        require_unique([o.id for o in self.options], self.id)
         return self
 
 
@@ -127,7 +124,7 @@ class MultipleQuestion(_QuestionBase):
     def _some_correct(self):
         if not any(o.correct for o in self.options):
             raise ValueError(f"{self.id}: a multiple-select question needs at least one correct option")
-        _unique([o.id for o in self.options], self.id)
+        require_unique([o.id for o in self.options], self.id)
         return self
 
 
@@ -190,7 +187,7 @@ class QuestionBank(Strict):
 
     @model_validator(mode="after")
     def _consistent(self):
-        _unique([q.id for q in self.questions], self.module)
+        require_unique([q.id for q in self.questions], self.module)
         objective_ids = {o.id for o in self.objectives}
         for q in self.questions:
             if q.objective not in objective_ids:
@@ -233,7 +230,7 @@ class Assessment(Strict):
 
     @model_validator(mode="after")
     def _consistent(self):
-        _unique([i.id for i in self.items], self.assignment)
+        require_unique([i.id for i in self.items], self.assignment)
         objective_ids = {o.id for o in self.objectives}
         for item in self.items:
             if item.objective not in objective_ids:
@@ -257,7 +254,8 @@ class VignetteSet(Strict):
     vignettes: list[Vignette]
 
 
-def _unique(ids, where):
+def require_unique(ids, where):
+    """Raise a schema error naming every id that appears more than once."""
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ValueError(f"{where}: duplicate ids {dupes}")

@@ -12,7 +12,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, model_validator
 
-from .models import Key, OptionId, Strict
+from .models import Key, OptionId, Strict, require_unique
 
 ActionId = Literal["proceed", "recheck", "hold", "treat", "call_help", "discharge"]
 ACTIONS: tuple = ("proceed", "recheck", "hold", "treat", "call_help", "discharge")
@@ -129,9 +129,7 @@ class ScenarioLibrary(Strict):
     @model_validator(mode="after")
     def _consistent_with_protocol(self):
         """The data may not contradict its own thresholds: that is how a typo in a key is caught."""
-        ids = [s.id for s in self.scenarios]
-        if len(set(ids)) != len(ids):
-            raise ValueError("duplicate scenario ids")
+        require_unique([s.id for s in self.scenarios], "monitoring scenarios")
         for scenario in self.scenarios:
             for step in scenario.steps:
                 v = step.vitals

@@ -11,7 +11,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from .models import Strict, require_unique
 
 Diagnosis = Literal[
     "major_depression", "mdd_acute_suicidal_ideation", "postpartum_depression", "bipolar_depression",
@@ -36,11 +38,9 @@ BASIS_LABELS = {"us_label": "US label", "eu_label": "EU label", "consensus": "pu
                 "local_protocol": "local protocol (not a label rule)"}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Patient(_Strict):
+class Patient(Strict):
     """What the checklist asks about one patient. Defaults describe 'none of these'."""
 
     diagnosis: Diagnosis = "major_depression"
@@ -72,7 +72,7 @@ PATIENT_FIELDS = frozenset(Patient.model_fields)
 Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "in"]
 
 
-class Condition(_Strict):
+class Condition(Strict):
     field: str
     op: Op
     value: Any
@@ -104,7 +104,7 @@ _OPS = {
 }
 
 
-class Rule(_Strict):
+class Rule(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     title: str
     when: list[Condition] = Field(min_length=1)
@@ -131,15 +131,12 @@ class Rule(_Strict):
         return all(results) if self.match == "all" else any(results)
 
 
-class RuleTable(_Strict):
+class RuleTable(Strict):
     rules: list[Rule] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_ids(self):
-        ids = [r.id for r in self.rules]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate rule ids: {dupes}")
+        require_unique([r.id for r in self.rules], "screening rules")
         return self
 
 
@@ -153,7 +150,7 @@ HEADLINES = {
 }
 
 
-class Verdict(_Strict):
+class Verdict(Strict):
     level: VerdictLevel
     headline: str
     findings: list[Rule]  # every rule that applied, contraindications first, then cautions, then notes
