@@ -2,7 +2,8 @@
 # Set up and run the course. Two commands do everything on a fresh machine:
 #   ./course.sh open    create .venv, install the pinned course, open JupyterLab on the course
 #   ./course.sh test    the same set-up plus test tools (and Chromium if missing), then the whole test suite
-# Also: ./course.sh nbgrader ARGS...   nbgrader from the course root, in the course's environment.
+# Also: ./course.sh nbgrader ARGS...   nbgrader from the course root, in the course's environment,
+#       ./course.sh COMMAND ARGS...    any other `ketamine-course` command (./course.sh help lists them).
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
@@ -64,7 +65,13 @@ case "$command" in
   nbgrader)
     setup requirements.txt
     exec "$venv/bin/ketamine-course" nbgrader "$@" ;;
-  *)
-    echo "usage: ./course.sh open | test [pytest args] | nbgrader ARGS..." >&2
+  ""|-h|--help)
+    echo "usage: ./course.sh open | test [pytest args] | nbgrader ARGS... | COMMAND ARGS... (./course.sh help)" >&2
     exit 2 ;;
+  help)
+    setup requirements.txt
+    exec "$venv/bin/ketamine-course" --help ;;
+  *)
+    setup requirements.txt
+    exec "$venv/bin/ketamine-course" "$command" "$@" ;;
 esac

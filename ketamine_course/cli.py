@@ -3,15 +3,22 @@
     ketamine-course open [--port N] [--no-browser]   JupyterLab on 127.0.0.1, with a token
     ketamine-course nbgrader ARGS...                  nbgrader, from the course root, with this
                                                       environment's bin on PATH (it calls alembic)
+
+Further commands live beside the code they run: each module named in COMMAND_MODULES has an
+`add_commands(subparsers)` function that adds its own subcommands (`ketamine-course --help` lists them).
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
 
 START_PAGE = "course/00_start_here.ipynb"
+
+# Modules that add subcommands; each has add_commands(subparsers). Imported only when the CLI runs.
+COMMAND_MODULES = []
 
 
 def course_root(start=None) -> Path:
@@ -80,6 +87,8 @@ def main(argv=None) -> int:
     p_open.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
     p_open.set_defaults(run=cmd_open)
     sub.add_parser("nbgrader", help="run an nbgrader command from the course root")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"ketamine_course.{name}").add_commands(sub)
     args = parser.parse_args(argv)
     return args.run(args)
 
