@@ -11,14 +11,13 @@ a file there would be copied into the students' release and over their submissio
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+from .safe_files import keep_aside, locked, write_json_atomically
 
 STORE_NAME = "answers.json"
 SOURCE_FOLDER = "solutions"  # nbgrader's source directory, as nbgrader_config.py names it
@@ -76,17 +75,6 @@ def read_store(folder=None) -> StoreContents:
     return contents
 
 
-@contextmanager
-def _locked(folder):
-    lock_path = Path(folder or os.getcwd()) / ".answers.lock"
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def save_answer(item_id: str, value, folder=None) -> StoreContents:
     """Record one answer (replacing any earlier one) and return what the store now holds."""
     path = store_path(folder)
@@ -94,30 +82,14 @@ def save_answer(item_id: str, value, folder=None) -> StoreContents:
     if is_source_folder(folder):
         _in_memory.setdefault(str(path), {})[item_id] = entry
         return read_store(folder)
-    with _locked(folder):
+    with locked(path.parent / ".answers.lock"):
         current = read_store(folder)
         if current.unreadable:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-            kept = path.with_name(f"answers.unreadable-{stamp}.json")
-            os.replace(path, kept)
+            kept = keep_aside(path, "unreadable")
             current = StoreContents(problems=current.problems + [f"The unreadable file was kept as {kept.name}."])
         entries = dict(current.entries)
         entries[item_id] = entry
-        _write_atomically(path, {"format": FORMAT, "version": VERSION, "answers": entries})
+        write_json_atomically(path, {"format": FORMAT, "version": VERSION, "answers": entries}, ".answers-")
         current.answers[item_id] = value
         current.entries[item_id] = entries[item_id]
         return current
-
-
-def _write_atomically(path: Path, data: dict) -> None:
-    handle, temp_name = tempfile.mkstemp(prefix=".answers-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as temp:
-            json.dump(data, temp, indent=1, sort_keys=True)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
-        raise

@@ -58,12 +58,16 @@ def full_entry_html(key: str) -> str:
             f'{html.escape(ref.source)}. {"; ".join(ids)}</li>')
 
 
+def evidence_date() -> str:
+    """The date the course's evidence is current to, in words: '1 November 2026'."""
+    return reference_library().evidence_current_to.strftime("%d %B %Y").lstrip("0")
+
+
 def reference_list_html(keys) -> str:
     """A numbered reference list, sorted by first author, with the date the evidence is current to."""
     unique = sorted(set(keys), key=lambda k: (reference(k).authors.lower(), reference(k).year))
     items = "\n".join(full_entry_html(k) for k in unique)
-    current = reference_library().evidence_current_to.strftime("%d %B %Y").lstrip("0")
-    return (f"<ol>{items}</ol><p><em>Evidence current to {current}. Product labels change: check the "
+    return (f"<ol>{items}</ol><p><em>Evidence current to {evidence_date()}. Product labels change: check the "
             "current label and your local protocol. This course is education, not medical advice.</em></p>")
 
 

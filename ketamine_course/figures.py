@@ -17,17 +17,23 @@ PALETTE = {
 SERIES = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
 
 
-def new_figure(width=7.5, height=4.0):
-    """A matplotlib figure and axes in the course's style (Agg backend: no window needed)."""
+def new_figure(width=7.5, height=4.0, ncols=1, width_ratios=None):
+    """A matplotlib figure and axes in the course's style (Agg backend: no window needed).
+
+    With ncols > 1 the axes come as a list, left to right.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(width, height), dpi=100)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.set_prop_cycle(color=SERIES)
-    return fig, ax
+    fig, axes = plt.subplots(ncols=ncols, figsize=(width, height), dpi=100,
+                             gridspec_kw={"width_ratios": width_ratios} if width_ratios else None, squeeze=False)
+    axes = list(axes[0])
+    for ax in axes:
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_prop_cycle(color=SERIES)
+    return (fig, axes) if ncols > 1 else (fig, axes[0])
 
 
 def figure_html(fig, caption: str, alt: str) -> str:

@@ -1,7 +1,8 @@
 """One-line calls for the notebooks: quizzes, graded items, patient cards and reference lists.
 
 Everything a notebook shows comes through here, so notebooks stay thin:
-`ui.quiz("m0.q1")`, `ui.item("ps0.q1")`, `ui.vignette("ps0.v1")`, `ui.references("00_start_here.ipynb")`.
+`ui.quiz("m0.q1")`, `ui.item("ps0.q1")`, `ui.vignette("ps0.v1")`, `ui.references("00_start_here.ipynb")`,
+and the dashboard's `ui.my_progress()`, `ui.grade_my_work()`, `ui.certificate()`.
 """
 from __future__ import annotations
 
@@ -51,3 +52,31 @@ def references(notebook_file: str, module: str | None = None):
             keys += list(q.refs) + [r for o in getattr(q, "options", []) for r in o.refs]
     return HTML("<h3>References</h3>" + reference_list_html(keys))
 
+
+
+def my_progress():
+    """The learner's progress by module and objective, with review links (the dashboard)."""
+    from .dashboard import progress_panel
+
+    return progress_panel()
+
+
+def progress_overview():
+    """A short progress table by module, for Start here, linking to the dashboard."""
+    from .dashboard import progress_panel
+
+    return progress_panel(compact=True)
+
+
+def grade_my_work():
+    """Grade your own copy of an assignment with nbgrader and see the feedback."""
+    from .dashboard import grade_panel
+
+    return grade_panel()
+
+
+def certificate():
+    """The certificate of completion, made only from real grades at or above the pass mark."""
+    from .dashboard import certificate_panel
+
+    return certificate_panel()

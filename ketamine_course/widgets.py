@@ -12,7 +12,7 @@ import os
 
 import ipywidgets as w
 
-from . import answer_store, scoring
+from . import answer_store, learner_progress, scoring
 from .citations import inline_html
 from .content import graded_item, question
 
@@ -46,7 +46,7 @@ def _stem_html(item_id: str, stem: str, kind: str) -> w.HTML:
                   f'<span style="color:#555">[{html.escape(item_id)}]</span></small></div>')
 
 
-def _status(text: str, symbol: str = INFO) -> str:
+def status_html(text: str, symbol: str = INFO) -> str:
     return f'<div role="status" aria-live="polite">{symbol} {text}</div>'
 
 
@@ -134,19 +134,31 @@ class AnswerInput:
 # --- formative -------------------------------------------------------------------------------
 
 
+def formative_outcome(q, answer) -> scoring.Outcome:
+    """How a formative answer scores, with the key the question bank holds."""
+    if q.type == "single":
+        return scoring.score_single(answer, next(o.id for o in q.options if o.correct), [o.id for o in q.options])
+    if q.type == "multiple":
+        return scoring.score_multiple(answer, [o.id for o in q.options if o.correct], [o.id for o in q.options])
+    if q.type == "numeric":
+        return scoring.score_numeric(answer, q.answer.value, q.answer.unit, q.answer.tolerance)
+    if q.type == "ordering":
+        return scoring.score_ordering(answer, q.order)
+    return scoring.score_reflection(answer)
+
+
 def formative_feedback(q, answer) -> str:
     """Instant feedback HTML for a formative question: verdict, rationale, reference."""
+    outcome = formative_outcome(q, answer)
     if q.type == "single":
-        outcome = scoring.score_single(answer, next(o.id for o in q.options if o.correct), [o.id for o in q.options])
         if not outcome.answered:
-            return _status(outcome.verdict)
+            return status_html(outcome.verdict)
         chosen = next(o for o in q.options if o.id == answer)
         symbol = CORRECT if outcome.correct else WRONG
-        return _status(f"<b>{outcome.verdict}</b> {html.escape(chosen.rationale)} {inline_html(chosen.refs)}", symbol)
+        return status_html(f"<b>{outcome.verdict}</b> {html.escape(chosen.rationale)} {inline_html(chosen.refs)}", symbol)
     if q.type == "multiple":
-        outcome = scoring.score_multiple(answer, [o.id for o in q.options if o.correct], [o.id for o in q.options])
         if not outcome.answered:
-            return _status(outcome.verdict)
+            return status_html(outcome.verdict)
         lines = []
         for o in q.options:
             mark = CORRECT if o.correct else WRONG
@@ -154,28 +166,40 @@ def formative_feedback(q, answer) -> str:
             lines.append(f"<li>{mark} <i>{html.escape(o.text)}</i>{picked}: {html.escape(o.rationale)} "
                          f"{inline_html(o.refs)}</li>")
         symbol = CORRECT if outcome.correct else PARTLY if outcome.fraction > 0 else WRONG
-        return _status(f"<b>{outcome.verdict}</b><ul>{''.join(lines)}</ul>", symbol)
+        return status_html(f"<b>{outcome.verdict}</b><ul>{''.join(lines)}</ul>", symbol)
     if q.type == "numeric":
-        outcome = scoring.score_numeric(answer, q.answer.value, q.answer.unit, q.answer.tolerance)
         if not outcome.answered:
-            return _status(outcome.verdict)
+            return status_html(outcome.verdict)
         symbol = CORRECT if outcome.correct else WRONG
         expected = f"{q.answer.value:g} {q.answer.unit}"
-        return _status(f"<b>{outcome.verdict}</b> Expected about {expected}. {html.escape(q.rationale)} "
+        return status_html(f"<b>{outcome.verdict}</b> Expected about {expected}. {html.escape(q.rationale)} "
                        f"{inline_html(q.refs)}", symbol)
     if q.type == "ordering":
-        outcome = scoring.score_ordering(answer, q.order)
         if not outcome.answered:
-            return _status(outcome.verdict)
+            return status_html(outcome.verdict)
         steps = {s.id: s.text for s in q.steps}
         right = "".join(f"<li>{html.escape(steps[s])}</li>" for s in q.order)
         symbol = CORRECT if outcome.correct else PARTLY if outcome.fraction > 0 else WRONG
-        return _status(f"<b>{outcome.verdict}</b> The order is:<ol>{right}</ol>{html.escape(q.rationale)} "
+        return status_html(f"<b>{outcome.verdict}</b> The order is:<ol>{right}</ol>{html.escape(q.rationale)} "
                        f"{inline_html(q.refs)}", symbol)
-    outcome = scoring.score_reflection(answer)
     if not outcome.answered:
-        return _status(outcome.verdict)
-    return _status(f"<b>Compare your answer with these points.</b> {html.escape(q.guidance)} {inline_html(q.refs)}")
+        return status_html(outcome.verdict)
+    return status_html(f"<b>Compare your answer with these points.</b> {html.escape(q.guidance)} {inline_html(q.refs)}")
+
+
+def _record_progress(q, answer) -> str:
+    """Record an answered quick check in the learner's progress; a note only if something went wrong."""
+    outcome = formative_outcome(q, answer)
+    if not outcome.answered:
+        return ""
+    try:
+        saved = learner_progress.record(q.id, answer, None if q.type == "reflection" else outcome.fraction)
+    except OSError as exc:
+        return status_html(f"<small>Your progress could not be saved ({html.escape(str(exc))}); the answer still "
+                       "counts here. Check that your data folder is writable.</small>", WRONG)
+    if saved.problems:
+        return status_html("<small>" + " ".join(html.escape(p) for p in saved.problems) + "</small>", INFO)
+    return ""
 
 
 def formative(question_id: str):
@@ -183,11 +207,12 @@ def formative(question_id: str):
     q = question(question_id)
     answer_input = AnswerInput(q.id, q.type, getattr(q, "options", ()), getattr(q, "units", ()),
                                getattr(q, "steps", ()))
-    feedback = w.HTML(_status("Answer to see feedback."))
+    feedback = w.HTML(status_html("Answer to see feedback."))
     feedback.add_class("kc-feedback")
 
     def show_feedback(*_):
-        feedback.value = formative_feedback(q, answer_input.value())
+        answer = answer_input.value()
+        feedback.value = formative_feedback(q, answer) + _record_progress(q, answer)
 
     children = [_stem_html(q.id, q.stem, q.type), *answer_input.controls]
     check = None
@@ -255,11 +280,11 @@ def graded(item_id: str):
     status = w.HTML()
     status.add_class("kc-status")
     if stored.problems:
-        status.value = _status(" ".join(html.escape(p) for p in stored.problems), WRONG)
+        status.value = status_html(" ".join(html.escape(p) for p in stored.problems), WRONG)
     elif saved_value is not None:
-        status.value = _status("Saved earlier. You can change it until you submit.", CORRECT)
+        status.value = status_html("Saved earlier. You can change it until you submit.", CORRECT)
     else:
-        status.value = _status("Not answered yet. Your answer is saved as soon as you give it.")
+        status.value = status_html("Not answered yet. Your answer is saved as soon as you give it.")
     if saved_value is not None:
         answer_input.set_value(saved_value)
 
@@ -268,11 +293,11 @@ def graded(item_id: str):
         try:
             result = answer_store.save_answer(item.id, value)
         except OSError as exc:
-            status.value = _status(f"Could not save ({html.escape(str(exc))}). Your answer is still on screen; "
+            status.value = status_html(f"Could not save ({html.escape(str(exc))}). Your answer is still on screen; "
                                    "check the folder is writable and try again.", WRONG)
             return
         kept = " ".join(html.escape(p) for p in result.problems)
-        status.value = _status(f"Saved. You can change it until you submit. {kept}", CORRECT)
+        status.value = status_html(f"Saved. You can change it until you submit. {kept}", CORRECT)
 
     answer_input.observe(save)
     box = _box(_stem_html(item.id, item.stem, item.type), *answer_input.controls, status, label="graded")

@@ -15,6 +15,17 @@ ASSIGNMENTS = sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir(
 ARTIFACTS = REPO / "test-artifacts"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def learner_data_folder(tmp_path_factory) -> Path:
+    """Learner data (progress, self-grading, certificates) goes to a scratch folder, never the real one.
+
+    Set in os.environ, so kernels, JupyterLab and commands started by tests inherit it.
+    """
+    folder = tmp_path_factory.mktemp("learner-data")
+    os.environ["KETAMINE_COURSE_DATA"] = str(folder)
+    return folder
+
+
 def course_env(**extra) -> dict:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"

@@ -21,14 +21,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def jupyter_lab(root: Path, log_path: Path, startup_timeout=90):
+def jupyter_lab(root: Path, log_path: Path, startup_timeout=90, **extra_env):
     """Start `jupyter lab` as the course's open command does, wait until it answers, yield its URL and token."""
     from ketamine_course.cli import jupyter_lab_command
 
     token, port = secrets.token_hex(16), free_port()
     command = jupyter_lab_command(root, port, open_browser=False) + [f"--IdentityProvider.token={token}"]
     log = open(log_path, "w")
-    process = subprocess.Popen(command, cwd=root, env=course_env(JUPYTER_CONFIG_DIR=str(root / ".jupyter-config")),
+    process = subprocess.Popen(command, cwd=root, env=course_env(JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"), **extra_env),
                                stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

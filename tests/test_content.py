@@ -105,8 +105,15 @@ def test_graded_vignette_items_point_at_existing_vignettes():
                 content.vignette(item.vignette)
 
 
+def test_pages_that_are_not_modules_make_no_clinical_claims_to_cite():
+    for nb in (REPO / "course").glob("[!0-9]*.ipynb"):  # e.g. the progress dashboard
+        sources = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
+        assert "#ref-" not in sources, f"{nb.name} cites sources: make it a module with a reference list"
+        assert "not medical advice" in sources
+
+
 def test_every_course_notebook_cites_only_known_sources_and_has_a_reference_list():
-    for nb in (REPO / "course").glob("*.ipynb"):
+    for nb in (REPO / "course").glob("[0-9][0-9]_*.ipynb"):
         sources = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
         assert "ui.references(" in sources, f"{nb.name} has no reference list"
         assert "not medical advice" in sources or "education" in sources
