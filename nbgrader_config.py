@@ -14,6 +14,9 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "ketamine-therapy"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
+# Students fetch and submit through nbgrader's exchange, a folder every account can write to. Its root
+# is nbgrader's default (/usr/local/share/nbgrader/exchange) unless c.Exchange.root or --Exchange.root
+# says otherwise; permissions, student ids and the command sequence: docs/exchange.md.
 # A learner's answers.json travels with their notebook (submit, collect, autograde); only the
 # answer store's lock and temporary files stay behind.
 c.CourseDirectory.ignore = [
@@ -38,3 +41,9 @@ c.OverwriteCells.add_missing_cells = True
 # Feedback shows each result and its rationale, never the hidden tests or the graders' rubric
 # (hidden tests leak into feedback by default: nbgrader issues 917 and 1363).
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests, ClearMarkScheme]
+
+# Late work: each started day after the due date (plus any extension) costs a share of the notebook's
+# points, never taking a score below zero. Due dates: `nbgrader db assignment add ps1_mechanism
+# --duedate="2026-12-01 17:00:00 Europe/London"` (docs/exchange.md).
+c.AssignLatePenalties.plugin_class = "ketamine_course.late_policy.PerDayLatePenalty"
+c.PerDayLatePenalty.share_per_day = 0.10  # 10% of the points per started day late
