@@ -273,3 +273,22 @@ def test_mechanism_figure_is_drawn_and_redrawn_by_its_controls(served, page):
     page.wait_for_function("(old) => document.querySelector('.kc-figure img').getAttribute('src') !== old", arg=before)
     assert page.locator(".kc-figure figcaption").first.inner_text() != caption
     page.screenshot(path=str(ARTIFACTS / "reader_mechanism_explorer.png"))
+
+
+@pytest.mark.browser
+def test_quick_checks_answered_in_reader_mode_show_on_the_progress_dashboard(served, page):
+    base, token, _ = served
+    open_module(page, base, token, "my_progress.ipynb", ".kc-progress", 1)
+    before = int(re.search(r"You have answered (\d+) of", page.locator(".kc-progress").inner_text()).group(1))
+    open_module(page, base, token, "00_start_here.ipynb", ".kc-formative", 5)
+    box = page.locator(".kc-question", has=page.locator(".kc-stem", has_text="[m0.q2]"))
+    box.scroll_into_view_if_needed()
+    box.locator(".widget-radio-box label").first.click()
+    box.locator(".kc-feedback [role=status]").filter(has_not_text="Answer to see feedback").wait_for()
+    open_module(page, base, token, "my_progress.ipynb", ".kc-progress", 1)
+    dashboard = page.locator(".kc-progress")
+    dashboard.get_by_text(f"You have answered {before + 1} of", exact=False).wait_for()
+    assert page.locator(".kc-progress-table tr[data-objective='m0.o2'] td").nth(1).inner_text().startswith("1 /")
+    assert dashboard.locator("img[alt^='Bar chart']").count() == 2
+    assert "ui.my_progress" not in page.locator("body").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "reader_dashboard.png"))
