@@ -18,7 +18,8 @@ from pathlib import Path
 START_PAGE = "course/00_start_here.ipynb"
 
 # Modules that add subcommands; each has add_commands(subparsers). Imported only when the CLI runs.
-COMMAND_MODULES = ["self_grading", "certificate", "progress_report", "reader", "handouts"]
+COMMAND_MODULES = ["self_grading", "certificate", "progress_report", "reader", "handouts", "cohort",
+                   "item_analysis", "workshop"]
 
 
 def course_root(start=None) -> Path:
