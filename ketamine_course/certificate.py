@@ -9,7 +9,6 @@ an HTML page, and a PDF too when Chromium or Chrome is on the machine to print i
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import html
 import os
@@ -187,14 +186,3 @@ def add_commands(subparsers) -> None:
     parser.add_argument("--out", help="folder for the certificate (default: your course data folder)")
     parser.add_argument("--no-pdf", action="store_true", help="write the HTML page only")
     parser.set_defaults(run=cmd_certificate)
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="ketamine-course")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,7 +12,6 @@ reflection in `ps1_r1_task`), and every learner's points in every cell.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import re
@@ -400,14 +399,3 @@ def add_commands(subparsers) -> None:
     export = subparsers.add_parser("export-grades", help="grades.csv and objectives.csv (score per learning objective)")
     export.add_argument("--out", help=f"folder for the two files (default: {REPORTS_FOLDER}/ in the course folder)")
     export.set_defaults(run=cmd_export_grades)
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="ketamine-course")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

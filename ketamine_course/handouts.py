@@ -20,7 +20,6 @@ A module that cannot be run is reported with the cell and the error, and the oth
 """
 from __future__ import annotations
 
-import argparse
 import html
 import os
 import shutil
@@ -295,14 +294,3 @@ def add_commands(subparsers) -> None:
     parser = subparsers.add_parser("handouts", help="export every module as an HTML page without code, for reading offline")
     parser.add_argument("--out", help="folder for the pages (default: handouts/ in the course folder)")
     parser.set_defaults(run=cmd_handouts)
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="ketamine-course")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,7 +14,6 @@ The report shows the answer keys: it is for instructors, never for learners.
 """
 from __future__ import annotations
 
-import argparse
 import ast
 import csv
 import html
@@ -619,14 +618,3 @@ def add_commands(subparsers) -> None:
     parser.add_argument("assignment", help="e.g. ps1_mechanism")
     parser.add_argument("--out", help=f"folder for the report (default: {REPORTS_FOLDER}/ in the course folder)")
     parser.set_defaults(run=cmd_item_analysis)
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="ketamine-course")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -31,7 +31,6 @@ static files; nothing else is open.)
 """
 from __future__ import annotations
 
-import argparse
 import atexit
 import html
 import os
@@ -194,14 +193,3 @@ def add_commands(subparsers) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on this computer (default {DEFAULT_PORT})")
     parser.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
     parser.set_defaults(run=cmd_reader)
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="ketamine-course")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,7 +10,6 @@ and answers are never written to.
 """
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
@@ -173,14 +172,3 @@ def add_commands(subparsers) -> None:
     parser.add_argument("--folder", help="your copy of the assignment, if it is not in assignments/<assignment>/")
     parser.add_argument("--no-browser", action="store_true", help="print where the feedback is instead of opening it")
     parser.set_defaults(run=cmd_grade_my_work)
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="ketamine-course")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

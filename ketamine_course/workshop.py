@@ -19,7 +19,6 @@ docs/workshop-server.md explains how to run a workshop; this module does the wor
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import grp
 import json
@@ -918,14 +917,3 @@ def add_commands(subparsers) -> None:
     add = with_groups(with_folder(commands.add_parser("add-participants", help="create accounts from a list file")))
     add.add_argument("people", type=Path, help="list file: one account a line, 'NAME instructor' for instructors")
     parser.set_defaults(run=_run_command)
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="ketamine-course")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["workshop", *(sys.argv[1:] if argv is None else argv)])
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

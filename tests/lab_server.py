@@ -5,7 +5,6 @@ import json
 import secrets
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import contextmanager

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from nbgrader.api import Gradebook
 
-from ketamine_course import answer_store, cohort
+from ketamine_course import answer_store, cli, cohort
 from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course, course_env, nbgrader
@@ -33,7 +33,7 @@ ENROLLED_ONLY = "erin"
 
 
 def run_command(course, *args):
-    return subprocess.run([sys.executable, "-m", "ketamine_course.cohort", *args], cwd=course,
+    return subprocess.run([sys.executable, "-m", "ketamine_course.cli", *args], cwd=course,
                           env=course_env(KETAMINE_COURSE_ROOT=str(course)), capture_output=True, text=True, timeout=600)
 
 
@@ -158,13 +158,13 @@ def test_assignment_not_yet_generated_says_what_to_run(bare_course):
 def test_assignment_nobody_submitted_is_explained(bare_course, capsys, monkeypatch):
     nbgrader(bare_course, "db", "assignment", "add", "ps2_candidacy")
     monkeypatch.setenv("KETAMINE_COURSE_ROOT", str(bare_course))
-    assert cohort.main(["grade-cohort", "ps2_candidacy"]) == 1
+    assert cli.main(["grade-cohort", "ps2_candidacy"]) == 1
     assert "Nobody has submitted ps2_candidacy yet" in capsys.readouterr().err
 
 
 def test_export_from_an_empty_gradebook_is_explained(bare_course, capsys, monkeypatch):
     monkeypatch.setenv("KETAMINE_COURSE_ROOT", str(bare_course))
-    assert cohort.main(["export-grades"]) == 1
+    assert cli.main(["export-grades"]) == 1
     assert "holds no assignment yet" in capsys.readouterr().err
     assert not (bare_course / "gradebook.db").exists(), "a command that cannot run leaves nothing behind"
     assert not (bare_course / cohort.REPORTS_FOLDER / cohort.OBJECTIVES_CSV).exists()

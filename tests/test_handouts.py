@@ -19,7 +19,7 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 def run_handouts(root: Path, data_dir: Path, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ketamine_course.handouts", "handouts", *args], cwd=root,
+    return subprocess.run([sys.executable, "-m", "ketamine_course.cli", "handouts", *args], cwd=root,
                           env=course_env(KETAMINE_COURSE_ROOT=str(root), KETAMINE_COURSE_DATA=str(data_dir)),
                           capture_output=True, text=True, timeout=600)
 

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from nbgrader.api import Gradebook
 
-from ketamine_course import answer_store, item_analysis, scoring
+from ketamine_course import answer_store, cli, item_analysis, scoring
 from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course, nbgrader
@@ -350,16 +350,16 @@ def test_summary_line_names_the_flagged_items(simulated):
 def test_unknown_or_ungraded_assignment_is_explained(simulated, monkeypatch, capsys):
     course = simulated["course"]
     monkeypatch.setenv("KETAMINE_COURSE_ROOT", str(course))
-    assert item_analysis.main(["item-analysis", "ps9_nothing"]) == 1
+    assert cli.main(["item-analysis", "ps9_nothing"]) == 1
     assert "no assignment 'ps9_nothing'" in capsys.readouterr().err
-    assert item_analysis.main(["item-analysis", "ps2_candidacy"]) == 1
+    assert cli.main(["item-analysis", "ps2_candidacy"]) == 1
     assert "not in the gradebook yet" in capsys.readouterr().err
     assert not (course / "reports" / "item_analysis_ps2_candidacy.html").exists()
 
 
 def test_command_line_writes_the_report_where_asked(simulated, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("KETAMINE_COURSE_ROOT", str(simulated["course"]))
-    assert item_analysis.main(["item-analysis", ASSIGNMENT, "--out", str(tmp_path)]) == 0
+    assert cli.main(["item-analysis", ASSIGNMENT, "--out", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
     assert out.startswith(f"Item analysis of {ASSIGNMENT}: {N} learners") and out.count("\n") == 1
     assert f"Reading {ASSIGNMENT}: {N}/{N}" in err

@@ -1,5 +1,4 @@
 """Committed notebooks: stored clean, thin and hidden where they only build widgets; each runs top to bottom."""
-import json
 import re
 import shutil
 

@@ -37,7 +37,7 @@ def free_port() -> int:
 def reader_mode(root: Path, data_dir: Path, log_dir: Path, startup_timeout=90):
     """`ketamine-course reader --no-browser` as a learner runs it; yields the base address and the token."""
     out, err = log_dir / "reader.out", log_dir / "reader.log"
-    command = [sys.executable, "-m", "ketamine_course.reader", "reader", "--port", str(free_port()), "--no-browser"]
+    command = [sys.executable, "-m", "ketamine_course.cli", "reader", "--port", str(free_port()), "--no-browser"]
     with open(out, "w") as stdout, open(err, "w") as stderr:
         process = subprocess.Popen(command, cwd=root, stdout=stdout, stderr=stderr,
                                    env=course_env(KETAMINE_COURSE_ROOT=str(root), KETAMINE_COURSE_DATA=str(data_dir)))
