@@ -55,17 +55,32 @@ def open_notebook(page, base, token, path, workspace):
 
 
 def run_all(page, expected_widgets: int, css: str):
-    """Run All from the menu; wait until the widgets have rendered and the kernel has finished every cell."""
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.locator("#jp-mainmenu-run").get_by_text("Run All Cells", exact=True).click()
+    """Run All from the menu; wait until the widgets have rendered and the kernel has finished every cell.
+
+    Run All is chosen once the status bar shows the kernel Idle, and chosen again if no output has
+    appeared after 30 s: on a busy machine a freshly opened notebook can miss the first choice.
+    Only the notebook in front counts (several may be open in one JupyterLab).
+    """
+    current = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=120_000)
+    for attempt in range(3):
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.locator("#jp-mainmenu-run").get_by_text("Run All Cells", exact=True).click()
+        try:
+            page.locator(f"{current} .jp-OutputArea-output").first.wait_for(timeout=30_000)
+            break
+        except Exception:
+            if attempt == 2:
+                page.screenshot(path=str(ARTIFACTS / "run_all_timeout.png"))
+                raise
     try:
-        page.wait_for_function(f"() => document.querySelectorAll('{css}').length >= {expected_widgets}",
+        page.wait_for_function(f"() => document.querySelectorAll('{current} {css}').length >= {expected_widgets}",
                                timeout=180_000)
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "run_all_timeout.png"))
         raise
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=180_000)
-    errors = page.locator('.jp-Notebook [data-mime-type="application/vnd.jupyter.stderr"]')
+    page.locator(f"{current} .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=180_000)
+    errors = page.locator(f'{current} [data-mime-type="application/vnd.jupyter.stderr"]')
     assert errors.count() == 0, errors.first.inner_text()
 
 

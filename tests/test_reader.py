@@ -20,10 +20,8 @@ import pytest
 from ketamine_course import reader
 
 from conftest import ARTIFACTS, copy_course, course_env
+from test_browser import browser  # noqa: F401 (fixture)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 START_LINE = re.compile(r"Start here:\s+(http://127\.0\.0\.1:(\d+))/voila/render/00_start_here\.ipynb\?token=([0-9a-f]+)")
 
 
@@ -84,16 +82,6 @@ def served(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     with reader_mode(root, scratch / "learner-data", scratch) as (base, token, printed):
         yield base, token, printed
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ import yaml
 from ketamine_course import content, workshop
 
 from conftest import ARTIFACTS, REPO
-from test_browser import CHROMIUM, CHROMIUM_ARGS, answer_item
+from test_browser import CHROMIUM, CHROMIUM_ARGS, answer_item, browser, run_all  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -384,16 +384,6 @@ def hub(scratch, accounts):
         stop_hub(settings)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def new_page(browser):
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.set_default_timeout(90_000)
@@ -471,7 +461,7 @@ def participant_works_on_the_assignment(hub: Workshop, page, name: str) -> None:
     page.locator(".lm-TabBar-tab.lm-mod-current", has_text=NOTEBOOK).wait_for()
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=120_000)
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell").first.click()  # focus the notebook
-    run_all_cells(page, len(items), ".kc-graded")
+    run_all(page, len(items), ".kc-graded")
     for item in items:
         answer_item(page, item, FIXTURE["right"][item.id])
     page.keyboard.press("Control+s")
@@ -480,28 +470,6 @@ def participant_works_on_the_assignment(hub: Workshop, page, name: str) -> None:
     show_assignments_tab(page)
     list_rows(page, "fetched", 1).first.locator(".item_status button", has_text="Submit").click()
     list_rows(page, "submitted", 1)
-
-
-def run_all_cells(page, expected_widgets: int, css: str) -> None:
-    """Run → Run All Cells, as test_browser.run_all does, once the kernel shows Idle in the status bar, and
-    pressed again if nothing has appeared after 30 s (on a busy machine a freshly opened notebook can
-    miss the first press); then wait for the widgets."""
-    current = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=120_000)
-    for attempt in range(3):
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.locator("#jp-mainmenu-run").get_by_text("Run All Cells", exact=True).click()
-        try:
-            page.locator(f"{current} .jp-OutputArea-output").first.wait_for(timeout=30_000)
-            break
-        except Exception:
-            if attempt == 2:
-                raise
-    page.wait_for_function(f"() => document.querySelectorAll('{current} {css}').length >= {expected_widgets}",
-                           timeout=180_000)
-    page.locator(f"{current} .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=180_000)
-    errors = page.locator(f'{current} [data-mime-type="application/vnd.jupyter.stderr"]')
-    assert errors.count() == 0, errors.first.inner_text()
 
 
 def median_mb(values) -> float:
