@@ -88,7 +88,7 @@ def free_ports(count: int) -> list:
 
 def workshop_command(*args, check=True, timeout=300) -> subprocess.CompletedProcess:
     """`ketamine-course workshop ...`, as the organiser (root) runs it."""
-    result = subprocess.run([sys.executable, "-m", "ketamine_course.cli", *args], cwd=REPO,
+    result = subprocess.run([sys.executable, "-m", "ketamine_course.cli", "workshop", *args], cwd=REPO,
                             capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"workshop {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

@@ -29,4 +29,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "$wanted" > "$stamp"
 fi
 cd "$root"
-exec "$venv/bin/python" -m ketamine_course.workshop "$@"
+exec "$venv/bin/python" -m ketamine_course.cli workshop "$@"
