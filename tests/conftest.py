@@ -56,3 +56,17 @@ def nbgrader(course: Path, *args, check=True, timeout=600) -> subprocess.Complet
 @pytest.fixture
 def scratch_course(tmp_path) -> Path:
     return copy_course(tmp_path / "course_root")
+
+
+# Run as another account: which of the given paths that account may list or open (JSON in, JSON out).
+TRY_TO_READ = """\
+import json, os, sys
+outcome = {}
+for label, action, path in json.loads(sys.argv[1]):
+    try:
+        os.listdir(path) if action == "list" else open(path, "rb").close()
+        outcome[label] = "allowed"
+    except OSError as exc:
+        outcome[label] = type(exc).__name__
+print(json.dumps(outcome))
+"""

@@ -33,7 +33,7 @@ from traitlets import TraitError
 
 from ketamine_course import late_policy
 
-from conftest import REPO, copy_course, nbgrader
+from conftest import REPO, TRY_TO_READ, copy_course, nbgrader
 
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
@@ -59,18 +59,6 @@ from ketamine_course import answer_store
 folder, answers = sys.argv[1], json.loads(sys.argv[2])
 for item_id, value in answers.items():
     answer_store.save_answer(item_id, value, folder)
-"""
-
-TRY_TO_READ = """\
-import json, os, sys
-outcome = {}
-for label, action, path in json.loads(sys.argv[1]):
-    try:
-        os.listdir(path) if action == "list" else open(path, "rb").close()
-        outcome[label] = "allowed"
-    except OSError as exc:
-        outcome[label] = type(exc).__name__
-print(json.dumps(outcome))
 """
 
 

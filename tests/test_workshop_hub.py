@@ -39,7 +39,7 @@ import yaml
 
 from ketamine_course import content, workshop
 
-from conftest import ARTIFACTS, REPO
+from conftest import ARTIFACTS, REPO, TRY_TO_READ
 from test_browser import CHROMIUM, CHROMIUM_ARGS, answer_item, browser, run_all  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -53,18 +53,6 @@ INSTRUCTOR = f"{PREFIX}i1"
 OUTSIDER = f"{PREFIX}x"  # a Unix account in neither group
 GROUPS = {"participants_group": f"{PREFIX}-part", "instructors_group": f"{PREFIX}-inst"}
 COURSE_ID = workshop.COURSE_ID
-
-TRY_TO_READ = """\
-import json, os, sys
-outcome = {}
-for label, action, path in json.loads(sys.argv[1]):
-    try:
-        os.listdir(path) if action == "list" else open(path, "rb").close()
-        outcome[label] = "allowed"
-    except OSError as exc:
-        outcome[label] = type(exc).__name__
-print(json.dumps(outcome))
-"""
 
 
 def needs_machine():
