@@ -126,8 +126,11 @@ class RestoreReleasedCells(Preprocessor):
                                            "added were removed.", "nbgrader metadata removed from an added text cell"))
                 kept.append(cell)
         kept = self._put_back_missing(kept, order, reference, seen, changes)
-        for cell in kept:  # cell ids must be unique
-            if not isinstance(cell.get("id"), str) or cell["id"] in ids:
+        for cell in kept:  # cell ids (nbformat 4.5 and later) must be unique; older notebooks have none
+            if (nb.get("nbformat", 4), nb.get("nbformat_minor", 0)) < (4, 5):
+                cell.pop("id", None)
+                continue
+            if not isinstance(cell.get("id"), str) or cell["id"] in ids or cell["id"] == NOTE_ID:
                 cell["id"] = uuid.uuid4().hex[:8]
             ids.add(cell["id"])
         nb.cells = kept
@@ -229,10 +232,11 @@ class KeepOnlyAnswerFiles(Preprocessor):
         changes += self._clean(folder, info["assignment"], bool(guard.get("store_link")))
         for change in changes[len(guard.get("changes", [])):]:
             self.log.warning("Grading guard (%s, %s): %s", info["student"], info["notebook"], change["instructor"])
-        nb.cells = [c for c in nb.cells if c.get("id") != NOTE_ID]
         if changes:
-            nb.cells.insert(0, from_dict({"cell_type": "markdown", "metadata": {}, "id": NOTE_ID,
-                                          "source": learner_note(changes)}))
+            note = {"cell_type": "markdown", "metadata": {}, "source": learner_note(changes)}
+            if (nb.get("nbformat", 4), nb.get("nbformat_minor", 0)) >= (4, 5):
+                note["id"] = NOTE_ID
+            nb.cells.insert(0, from_dict(note))
         guard["changes"] = changes
         (folder / f"{info['notebook']}{CHANGES_SUFFIX}").write_text(
             json.dumps({"student": info["student"], "assignment": info["assignment"], "notebook": info["notebook"],

@@ -237,6 +237,30 @@ def linked_store(course):
     return released(course), {}, None, {"answers.json": "@link:../../honest/ps0_start_here/answers.json"}
 
 
+def honest_in_jupyterlab(course):
+    """What JupyterLab writes while an honest learner works: nothing here is a change to report."""
+    nb = released(course)
+    nb.metadata["kernelspec"]["display_name"] = "Python 3 (ipykernel)"
+    for c in nb.cells:
+        c.metadata["tags"] = []
+        c.metadata.setdefault("jupyter", {})["source_hidden"] = False
+        if c.cell_type == "code":
+            c.metadata["execution"] = {"iopub.status.busy": "2026-12-01T09:00:00.000Z"}
+    return nb, RIGHT, None, {}
+
+
+def honest_in_an_older_format(course):
+    """An honest notebook saved in nbformat 4.4, whose cells have no ids."""
+    nb = released(course)
+    nb.nbformat_minor = 4
+    for c in nb.cells:
+        c.pop("id", None)
+    return nb, RIGHT, None, {}
+
+
+HONEST = {"honest": lambda course: (released(course), RIGHT, None, {}),
+          "honest_in_jupyterlab": honest_in_jupyterlab, "honest_older_format": honest_in_an_older_format}
+
 ATTEMPTS = {  # student -> (attempt, what the honest answers earn)
     "exploit_answer_cell": (exploit_in_answer_cell, 0),
     "exploit_added_cell": (exploit_in_added_cell, 0),
@@ -285,7 +309,8 @@ def red_team(tmp_path_factory):
     course = copy_course(tmp_path_factory.mktemp("red-team") / "course_root")
     for name in (PS0, PS1):
         nbgrader(course, "generate_assignment", name, "--force")
-    submit(course, "honest", PS0, (released(course), RIGHT, None, {}))
+    for student, attempt in HONEST.items():
+        submit(course, student, PS0, attempt(course))
     submit(course, "blank", PS0, (released(course), {}, None, {}))
     for student, (attempt, _) in ATTEMPTS.items():
         submit(course, student, PS0, attempt(course))
@@ -324,7 +349,9 @@ def test_autograde_exits_cleanly_for_every_student(red_team):
     course, autograde, run, _ = red_team
     assert autograde.returncode == 0, autograde.stdout + autograde.stderr
     assert not run.failures
-    assert score(course, "honest")[0] == pytest.approx(FIXTURES[PS0]["auto_points"])
+    for student in HONEST:
+        assert score(course, student) == (pytest.approx(FIXTURES[PS0]["auto_points"]), False), student
+        assert changes(course, student) == [], f"{student} did nothing to report"
     assert score(course, "honest", PS1)[0] == pytest.approx(FIXTURES[PS1]["auto_points"])
     assert score(course, "blank") == (0, False) and changes(course, "blank") == []
 
