@@ -34,8 +34,10 @@ NOTE_ID = "grading-changes-note"
 # Cell metadata that only changes how a cell looks in JupyterLab; anything else is reset.
 COSMETIC_METADATA = {"jupyter", "collapsed", "scrolled", "deletable", "editable", "trusted", "execution"}
 NBGRADER_FIELDS = ("grade", "solution", "locked", "task", "points", "grade_id")
+# nbgrader's record of the submission time: kept (release_feedback reads it from the feedback folder).
+NBGRADER_FILES = {"timestamp.txt"}
 # Files a learner's own folder makes while they work: removed before grading without a report.
-COURSE_BYPRODUCTS = ("answers.unreadable-*.json", "timestamp.txt")
+COURSE_BYPRODUCTS = ("answers.unreadable-*.json",)
 
 
 def protect(c) -> None:
@@ -267,6 +269,8 @@ class KeepOnlyAnswerFiles(Preprocessor):
             if path.suffix == ".ipynb" and path.is_file() and not path.is_symlink():
                 continue
             if name.endswith(CHANGES_SUFFIX) and name[:-len(CHANGES_SUFFIX)] in notebooks:
+                continue
+            if name in NBGRADER_FILES and path.is_file() and not path.is_symlink():
                 continue
             if name in keep or any(str(p).startswith(name + "/") for p in keep):
                 continue

@@ -258,7 +258,7 @@ def honest_in_an_older_format(course):
     return nb, RIGHT, None, {}
 
 
-HONEST = {"honest": lambda course: (released(course), RIGHT, None, {}),
+HONEST = {"honest": lambda course: (released(course), RIGHT, None, {"timestamp.txt": "2026-12-01 09:00:00.000000 UTC"}),
           "honest_in_jupyterlab": honest_in_jupyterlab, "honest_older_format": honest_in_an_older_format}
 
 ATTEMPTS = {  # student -> (attempt, what the honest answers earn)
@@ -352,6 +352,7 @@ def test_autograde_exits_cleanly_for_every_student(red_team):
     for student in HONEST:
         assert score(course, student) == (pytest.approx(FIXTURES[PS0]["auto_points"]), False), student
         assert changes(course, student) == [], f"{student} did nothing to report"
+    assert (course / "autograded" / "honest" / PS0 / "timestamp.txt").exists(), "nbgrader's own record stays"
     assert score(course, "honest", PS1)[0] == pytest.approx(FIXTURES[PS1]["auto_points"])
     assert score(course, "blank") == (0, False) and changes(course, "blank") == []
 
