@@ -5,8 +5,9 @@ Learners never write code, so a submission's code cells are never run as submitt
 - `RestoreReleasedCells` (nbgrader's sanitize step) puts every code cell back as it was released,
   from the gradebook, which holds the released source of every cell `generate_assignment` made
   (answer cells hold the code stub, grading cells their hidden tests). Code cells the learner
-  added, second copies of a cell, and cells with unknown nbgrader ids are dropped; a cell whose
-  type was changed gets its type back; cell metadata is reset to the release's.
+  added (or made from a text cell), and second copies of a cell, are dropped; a deleted code cell
+  is put back; a cell whose type was changed gets its type back; cell metadata is reset to the
+  release's. Text cells a learner added stay, without grading settings: they are never run.
 - `KeepOnlyAnswerFiles` (the autograde step, before execution) empties the folder the kernel runs
   in of everything but the notebooks, the answer store and the course's own files, so no module,
   package or configuration file a learner submitted can be imported. An answer store that was a
