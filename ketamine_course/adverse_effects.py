@@ -23,7 +23,7 @@ def tag(key: str) -> str:
     ref = reference(key)
     if ref.type == "label":
         return {"spravato_uspi": "US label", "spravato_uspi_2019": "US label 2019",
-                "spravato_smpc": "EU label"}.get(key, ref.title.split(" (")[0])
+                "spravato_uspi_2021": "US label 2021", "spravato_smpc": "EU label"}.get(key, ref.title.split(" (")[0])
     return short_form(key)
 
 
@@ -62,7 +62,7 @@ def profile_figure():
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_xlabel("Patients with the effect (%)")
     ax.set_xlim(0, max(r.drug_pct for r in rows) + 8)
-    ax.set_title("Short-term effects of esketamine: drug vs placebo in controlled trials")
+    ax.set_title("Short-term effects of esketamine vs placebo: US label, pooled short-term TRD trials")
     ax.legend(loc="lower right", frameon=False)
     return fig
 
@@ -85,8 +85,8 @@ def time_course_figure():
             ax.plot([peak], [y], marker="D", markersize=8, color=PALETTE["vermillion"], linestyle="none")
     ax.axvline(40, color=PALETTE["black"], linestyle="--", linewidth=1)
     ax.axvline(120, color=PALETTE["black"], linestyle=":", linewidth=1)
-    ax.text(41, ys[0] + 0.55, "BP check at about 40 min (label)", fontsize=8)
-    ax.text(121, ys[0] + 0.55, "2-h minimum", fontsize=8)
+    ax.text(41, ys[0] + 0.55, "BP check at about 40 min (US, EU labels)", fontsize=8)
+    ax.text(121, ys[0] + 0.55, "2-h minimum (US)", fontsize=8)
     ax.set_yticks(ys)
     ax.set_yticklabels([f"{r.effect}\n[{tag(r.source)}]" for r in rows], fontsize=8)
     ax.set_xlim(0, 150)
@@ -117,9 +117,12 @@ def show_profile():
 
     rows = frequency_rows()
     fig = profile_figure()
-    caption = ("Percentages of patients with each effect in placebo-controlled trials of esketamine nasal spray "
-               "(label's pooled short-term TRD trials unless another trial is named). Blood-pressure rows count "
-               "patients whose pressure rose by the amount shown. Sources: "
+    caption = ("Percentages of patients with each effect in the US label's pooled placebo-controlled short-term "
+               "trials of esketamine nasal spray in treatment-resistant depression (esketamine N=346, placebo N=222; "
+               "each arm with a new oral antidepressant; the rows at 65 and over: N=72 and 65): one population only, "
+               "as tabled in the label's 2021 revision (the current revision's table was not read). Blood-pressure "
+               "rows count patients whose pressure rose by the amount shown. Effects reported in other populations (ASPIRE, SUSTAIN-1) "
+               "are in the table below, each with its population. Sources: "
                + "; ".join(short_form(k) for k in _sources(rows)) + ".")
     alt = "Paired horizontal bars. " + "; ".join(f"{r.effect}: {r.drug_pct:g}% on drug, {r.placebo_pct:g}% on placebo"
                                                  for r in rows) + "."
@@ -132,7 +135,8 @@ def show_time_course():
 
     rows = time_course_rows()
     caption = ("Timing of short-term effects. Esketamine: most effects begin soon after dosing and mostly settle by "
-               "about 1.5 hours; the blood-pressure rise peaks at about 40 minutes; observation lasts at least 2 hours. "
+               "about 1.5 hours; the blood-pressure rise peaks at about 40 minutes; observation lasts at least 2 hours (US label and REMS; "
+               "the EU SmPC asks for observation until stable). "
                "IV ketamine 0.5 mg/kg over 40 minutes: the mean blood-pressure rise was largest at 30 minutes. Sources: "
                + "; ".join(short_form(k) for k in _sources(rows)) + ".")
     alt = "Timeline from 0 to 150 minutes. " + " ".join(f"{r.effect}: {r.description}" for r in rows)
@@ -151,13 +155,14 @@ def unplotted_html() -> str:
     rows = frequency_rows(plotted=False)
     return _table(["Effect", "Product and data", "What is reported", "Source"],
                   [[html.escape(r.effect), html.escape(r.product), html.escape(r.frequency_text),
-                    inline_html([r.source])] for r in rows])
+                    inline_html([r.source, *getattr(r, "also", [])])] for r in rows])
 
 
 def show_unplotted():
     from IPython.display import HTML
 
-    return HTML("<h4>Effects without a placebo-controlled percentage</h4>" + unplotted_html())
+    return HTML("<h4>Effects not plotted: other populations, or no placebo-controlled percentage in the label</h4>"
+                + unplotted_html())
 
 
 def long_term_html() -> str:

@@ -59,7 +59,7 @@ def full_entry_html(key: str) -> str:
 
 
 def evidence_date() -> str:
-    """The date the course's evidence is current to, in words: '1 November 2026'."""
+    """The date the course's evidence is current to, in words: '1 December 2026'."""
     return reference_library().evidence_current_to.strftime("%d %B %Y").lstrip("0")
 
 

@@ -105,3 +105,11 @@ def vignette(vignette_id: str):
         return vignettes()[vignette_id]
     except KeyError:
         raise ContentError(f"No vignette {vignette_id!r}") from None
+
+
+@lru_cache(maxsize=None)
+def regulatory_comparison():
+    """The US/EU side-by-side table for esketamine: `content/data/regulatory_us_eu.yaml`."""
+    from .models import RegulatoryComparison
+
+    return RegulatoryComparison.model_validate(_read_yaml(CONTENT_DIR / "data" / "regulatory_us_eu.yaml"))

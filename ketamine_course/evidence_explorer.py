@@ -36,13 +36,67 @@ def filter_rows(rows: list[dict], indication: str = ALL, comparator_type: str = 
     return [r for r in rows if all(v == ALL or str(r.get(k)) == v for k, v in wanted.items())]
 
 
+def _effect_includes_null(row: dict) -> bool:
+    """True when the paper's own 95% CI includes no difference (1 for ratios, 0 for differences)."""
+    effect = row.get("effect") or {}
+    low, high = effect.get("ci_low"), effect.get("ci_high")
+    if low is None or high is None:
+        return False
+    null = 1.0 if effect.get("measure") in RATIO_MEASURES else 0.0
+    return low <= null <= high
+
+
+def number_needed_interval(row: dict):
+    """The NNT with its interval for a row (evidence.NumberNeededCI), or None when no interval can be had.
+
+    The paper's own CI of the risk difference (rd_ci) is used when given; otherwise a Newcombe interval
+    is computed from the arm counts.
+    """
+    treated, control = row.get("rate_treatment"), row.get("rate_comparator")
+    if treated is None or control is None:
+        return None
+    better = row.get("higher_is_better", True)
+    if row.get("rd_ci"):
+        low, high = row["rd_ci"]
+        return evidence.number_needed_ci(low, high, treated, control, higher_is_better=better)
+    counts = [row.get(k) for k in ("events_treatment", "n_treatment", "events_comparator", "n_comparator")]
+    if all(isinstance(c, int) for c in counts):
+        return evidence.number_needed_from_counts(*counts, higher_is_better=better)
+    return None
+
+
 def number_needed_text(row: dict) -> str:
-    """NNT or NNH computed from the row's two rates (rounded up), or an em dash when not computable."""
+    """The NNT column: the NNT with its 95% CI, or why none is shown.
+
+    Rules: no NNT for crossover "response at any time" counts; "not significant" (Altman's NNTB/NNTH
+    notation) when the CI of the difference includes zero, or no NNT when only the paper's effect CI is
+    known and it includes no difference; a comparison of two active treatments names the treatment the
+    NNT favours instead of calling the worse one a harm; a non-inferiority trial's NNT is marked descriptive.
+    """
     treated, control = row.get("rate_treatment"), row.get("rate_comparator")
     if treated is None or control is None:
         return "—"
+    if row.get("count_rule") == "any_time":
+        return "no NNT: response counted at any time during follow-up (crossover), not at a fixed time"
     result = evidence.number_needed(treated, control, higher_is_better=row.get("higher_is_better", True))
-    return "no difference" if result.kind == "none" else f"{result.kind} {result.value}"
+    if result.kind == "none":
+        return "no difference"
+    active = row.get("comparator_type") == "active treatment"
+    other = row.get("comparator_short") or "comparator"
+    benefit = "NNT favouring ketamine/esketamine" if active else "NNT"
+    harm = f"NNT favouring {other}" if active else "NNH"
+    interval = number_needed_interval(row)
+    if interval is not None:
+        text = interval.describe(benefit=benefit, harm=harm)
+    elif _effect_includes_null(row):
+        return "no NNT: the difference was not significant (the paper's 95% CI includes no effect)"
+    else:
+        label = benefit if result.kind == "NNT" else harm
+        reason = "see the note" if row.get("ci_note") else "arm counts not recorded"
+        text = f"{label} {result.value} (no 95% CI: {reason})"
+    if row.get("noninferiority"):
+        text += "; descriptive only, the trial tested non-inferiority"
+    return text
 
 
 def _fmt(value) -> str:
@@ -60,7 +114,7 @@ def result_text(row: dict) -> str:
     effect = row.get("effect")
     if effect:
         ci = (f" (95% CI {_fmt(effect['ci_low'])} to {_fmt(effect['ci_high'])})"
-              if effect.get("ci_low") is not None else " (CI not reported)")
+              if effect.get("ci_low") is not None else " (no CI shown: see the note)")
         parts.append(f"{effect['measure']} {_fmt(effect['estimate'])}{ci}")
     return "; ".join(parts) or "see finding"
 
@@ -69,18 +123,22 @@ def table_html(rows: list[dict]) -> str:
     """The filtered rows as an accessible HTML table, each with its source linked."""
     if not rows:
         return "<p><i>No trial matches these filters. Choose 'All' for one of them.</i></p>"
-    head = ("Trial", "Indication", "Design", "n", "Comparator", "Outcome (time)", "Result", "NNT/NNH*",
+    head = ("Trial", "Indication", "Design", "n", "Comparator", "Outcome (time)", "Result", "NNT (95% CI)*",
             "What it shows", "Source")
     body = []
     for r in rows:
+        finding = r["finding"] + (f" Note: {r['ci_note']}" if r.get("ci_note") else "")
         cells = (r["trial"], r["indication"], r["design"], _fmt(r.get("n")), r["comparator"],
-                 f"{r['outcome_detail']} ({r['timepoint']})", result_text(r), number_needed_text(r), r["finding"])
+                 f"{r['outcome_detail']} ({r['timepoint']})", result_text(r), number_needed_text(r), finding)
         tds = "".join(f"<td style='text-align:left;vertical-align:top'>{html.escape(str(c))}</td>" for c in cells)
         body.append(f"<tr>{tds}<td style='text-align:left;vertical-align:top'>{inline_html([r['source']])}</td></tr>")
     ths = "".join(f"<th scope='col' style='text-align:left'>{h}</th>" for h in head)
     return (f"<div style='max-height:28em;overflow:auto'><table class='kc-evidence'><caption style='text-align:left'>"
             f"{len(rows)} trial(s) or meta-analyses. *Computed here from the two rates, rounded up to a whole "
-            f"patient; NNH when the first arm did worse.</caption><thead><tr>{ths}</tr></thead>"
+            f"patient, with a 95% CI from the paper's CI of the difference or, from arm counts, by Newcombe's "
+            f"method. Where the CI of the difference includes zero the result is marked not significant. Between "
+            f"two active treatments the NNT names the treatment it favours; a number needed to harm (NNH) is kept "
+            f"for harms against placebo (see the harms table).</caption><thead><tr>{ths}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
@@ -248,22 +306,69 @@ def time_course_figure():
     right.set_ylim(0, 100)
     right.set_xlabel("Days after the course ended or changed")
     right.set_ylabel("Patients still without relapse (%)")
-    right.set_title("After a course of treatment", fontsize=10)
+    right.set_title("After a course (two different trials: not comparable)", fontsize=10)
     fig.suptitle("How fast benefit appears and how long it lasts", fontsize=11)
     fig.tight_layout()
     caption = ("Left: response (solid) and remission (dashed) in pooled ketamine arms of 9 trials (Han 2016), with single "
                "trials (filled = ketamine, open = comparator); shaded: the period in which ketamine beat placebo on "
-               "depression scores in pooled trials (40 minutes to about day 10; Kishimoto 2016). Right: share of "
-               "remitters still well: SUSTAIN-1 patients switched from esketamine to placebo spray reached 50% relapse "
-               "at a median of 273 days (those who continued did not reach 50%); in KetECT 30% of ketamine and 37% of "
-               "ECT remitters were still well at 12 months. Values as reported in the text of each source, not read "
+               "depression scores in pooled trials (40 minutes to about day 10; Kishimoto 2016). Right: two points that "
+               "must NOT be compared with each other. SUSTAIN-1: stable remitters on esketamine who were randomised to "
+               "an abrupt switch to placebo spray reached 50% relapse at a median of 273 days (those who continued did "
+               "not reach 50%); this is an enriched withdrawal population. KetECT: 30% of ketamine and 37% of ECT "
+               "remitters, inpatients, were still without relapse at 12 months, with a different relapse definition "
+               "and no maintenance treatment by design. Values as reported in the text of each source, not read "
                "off figures. Sources: " + "; ".join(sorted({short_form(r['source']) for r in rows})) + ".")
     alt = ("Two panels. Left: after a single infusion, pooled response falls from 52% at day 1 to 48% at day 3 and 40% "
            "at day 7, while remission stays between 21% and 26%; single trials at day 1: Zarate 2006 71%, Murrough 2013 "
-           "64% vs 28% with midazolam, Lii 2023 60% vs 50% with saline; Zarate 2006 35% at day 7. Right: after a course, "
-           "50% without relapse at 273 days in SUSTAIN-1 patients switched to placebo; 30% (ketamine) and 37% (ECT) of "
-           "KetECT remitters without relapse at 365 days.")
+           "64% vs 28% with midazolam, Lii 2023 60% vs 50% with saline; Zarate 2006 35% at day 7. Right, two trials that "
+           "are not comparable with each other: 50% without relapse at 273 days in SUSTAIN-1 stable remitters switched "
+           "abruptly to placebo spray; 30% (ketamine) and 37% (ECT) of KetECT inpatient remitters without relapse at 365 days.")
     return fig, caption, alt
+
+
+# --- harms as numbers needed to harm (pure) ---------------------------------------------------------
+
+
+def harm_rows() -> list[dict]:
+    """The label's adverse-reaction and blood-pressure counts, each with its NNH and 95% CI (Newcombe)."""
+    found = []
+    for row in load_rows("m3_harms"):
+        counts = (row["events_treatment"], row["n_treatment"], row["events_comparator"], row["n_comparator"])
+        interval = evidence.number_needed_from_counts(*counts, higher_is_better=False)
+        found.append({**row, "rate_treatment": 100 * counts[0] / counts[1],
+                      "rate_comparator": 100 * counts[2] / counts[3], "interval": interval,
+                      "nnh_text": interval.describe()})
+    return found
+
+
+def harms_table_html(rows: list[dict] | None = None) -> str:
+    """The harms table: event, age group, both arms' counts, and the NNH with its 95% CI."""
+    rows = harm_rows() if rows is None else rows
+    head = ("Harm", "Age group", "Esketamine + oral antidepressant", "Placebo spray + oral antidepressant",
+            "NNH (95% CI)", "Source")
+    body = []
+    for r in rows:
+        cells = (r["event"], r["group"],
+                 f"{r['events_treatment']}/{r['n_treatment']} ({r['rate_treatment']:.1f}%)",
+                 f"{r['events_comparator']}/{r['n_comparator']} ({r['rate_comparator']:.1f}%)", r["nnh_text"])
+        tds = "".join(f"<td style='text-align:left;vertical-align:top'>{html.escape(str(c))}</td>" for c in cells)
+        body.append(f"<tr>{tds}<td style='text-align:left;vertical-align:top'>{inline_html([r['source']])}</td></tr>")
+    ths = "".join(f"<th scope='col' style='text-align:left'>{h}</th>" for h in head)
+    return ("<table class='kc-harms'><caption style='text-align:left'>Harms in the short-term treatment-resistant "
+            "depression trials, as numbers needed to harm: about how many patients treated with esketamine for one "
+            "extra patient to have the event, with a 95% CI (Newcombe). Counts from the tables of the 2021 revision "
+            "of the US label (the current revision's tables were not re-read). The adverse reactions come from the "
+            "trials in adults under 65; blood-pressure rises are shown by age because patients aged 65 and over had "
+            "them more often. Set these beside the NNTs above: in the same trials one extra patient dissociated for "
+            "roughly every three to five treated.</caption>"
+            f"<thead><tr>{ths}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def show_harms():
+    """The harms table (one-line call of the teaching notebook)."""
+    from IPython.display import HTML, display
+
+    display(HTML(harms_table_html()))
 
 
 # --- widgets (faces) ------------------------------------------------------------------------------
@@ -316,8 +421,11 @@ def show_time_course():
 
 def references_cited() -> list[str]:
     """Every source behind the explorer and the time course (for the module's reference list)."""
-    return sorted({r["source"] for r in load_rows()} | {r["source"] for r in load_rows("m3_time_course")})
+    also = {key for r in load_rows() for key in (r.get("also") or [])}
+    return sorted({r["source"] for r in load_rows()} | {r["source"] for r in load_rows("m3_time_course")}
+                  | {r["source"] for r in load_rows("m3_harms")} | also)
 
 
 __all__ = ["show", "show_time_course", "filter_rows", "options", "table_html", "rate_figure", "forest_figure",
-           "time_course_figure", "load_rows", "number_needed_text", "references_cited"]
+           "time_course_figure", "load_rows", "number_needed_text", "number_needed_interval", "references_cited",
+           "harm_rows", "harms_table_html", "show_harms"]

@@ -99,11 +99,19 @@ CAPTION = ("Each bar is the number of participants in the largest study this cou
            "(pooled analyses count all their participants); colour and hatching show regulatory status and the "
            "label gives the course's rating of the strength of evidence. Size is not quality: the largest PTSD "
            "trial was negative, and the generalised-anxiety study had no control group. Sources: see the table.")
-ALT = ("Horizontal bar chart on a log scale of participants in the largest cited study for 11 indications. "
-       "Approved: treatment-resistant depression 676, major depression with acute suicidal ideation 456. "
-       "Off-label with randomised evidence: postpartum depression 364, neuropathic pain 211 (pooled), acute "
-       "suicidal ideation in emergencies 167 (pooled), PTSD 158, complex regional pain syndrome 60, social anxiety "
-       "18, bipolar depression 18, OCD 15. Investigational: generalised anxiety 12.")
+def alt_text() -> str:
+    """The chart's alt text, built from the data file so that it always names the rows as they stand."""
+    items = indications()
+    parts = []
+    for status, label in STATUS_LABELS.items():
+        rows = [i for i in items if i.status == status]
+        if rows:
+            parts.append(f"{label}: " + ", ".join(f"{i.name} {i.largest_n}" for i in rows) + ".")
+    return (f"Horizontal bar chart on a log scale of participants in the largest cited study for {len(items)} "
+            "indications. " + " ".join(parts))
+
+
+ALT = alt_text()
 
 
 def show():
@@ -113,4 +121,4 @@ def show():
     from .figures import show as show_figure
 
     display(HTML(table_html()))
-    show_figure(figure(), CAPTION, ALT)
+    show_figure(figure(), CAPTION, alt_text())

@@ -29,7 +29,7 @@ class Reference(Strict):
     key: Key
     type: Literal[
         "trial", "meta-analysis", "review", "guideline", "label", "preclinical",
-        "observational", "pharmacokinetic",
+        "observational", "pharmacokinetic", "regulatory", "hta",
     ]
     authors: str
     year: int
@@ -63,7 +63,7 @@ class Reference(Strict):
         """
         if not self.verified:
             return self
-        if self.type == "label":
+        if self.type in ("label", "regulatory", "hta"):  # regulatory: an agency's safety communication; hta: an HTA body's guidance (no DOI)
             if not (self.url or self.doi or self.pmid):
                 raise ValueError(f"label {self.key} needs a url to the official label")
         elif not (self.doi or self.pmid):
@@ -277,3 +277,35 @@ class DataSet(Strict):
     title: str
     description: str
     rows: list[DataRow] = Field(min_length=1)
+
+
+# --- US and EU side by side (esketamine) ----------------------------------------------------
+
+
+class RegulatoryRow(Strict):
+    """One topic of the US/EU comparison: what each jurisdiction's label (or REMS) says, with sources."""
+
+    id: Key
+    topic: str
+    us: str
+    eu: str
+    refs: list[Key] = Field(min_length=1)
+    source: Key  # the main source of the row (kept so the file also reads as a plain data set)
+    revision_read: str  # which label revision was read for this row
+
+
+class RegulatoryComparison(Strict):
+    title: str
+    description: str
+    rows: list[RegulatoryRow] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_topics(self):
+        require_unique([r.id for r in self.rows], "regulatory comparison")
+        return self
+
+    def row(self, topic_id: str) -> RegulatoryRow:
+        for r in self.rows:
+            if r.id == topic_id:
+                return r
+        raise KeyError(topic_id)

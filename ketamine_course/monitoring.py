@@ -5,6 +5,11 @@ session in steps (baseline, during dosing, about 40 minutes, end of observation)
 learner picks one of six actions. The first choice at a step is the one scored: a best action earns
 the step's point. Decision thresholds live in the protocol, each with its source; where a number is a
 local protocol and not a label rule, the protocol says so.
+
+What happens next can follow from the learner's choice: a step may name, for some actions, a branch
+(`branch_on`), an alternative run of steps that replaces the rest of the main path when that action is
+the learner's first choice at the step. A branch in which no dose is given (`dosed: false`, e.g. a
+deferred session) is exempt from the post-dose observation minimum.
 """
 from __future__ import annotations
 
@@ -24,9 +29,11 @@ ACTION_LABELS = {
     "call_help": "Call for help",
     "discharge": "Discharge home",
 }
-PHASES = ("baseline", "dosing", "forty", "end")
+PHASES = ("baseline", "dosing", "forty", "end")  # the main path of every scenario, in this order
 PHASE_LABELS = {"baseline": "Baseline, before dosing", "dosing": "During dosing",
-                "forty": "About 40 minutes after dosing began", "end": "End of observation"}
+                "forty": "About 40 minutes after dosing began", "end": "End of observation",
+                "deferred": "Dose held: review before she or he leaves"}
+PhaseId = Literal["baseline", "dosing", "forty", "end", "deferred"]
 
 
 # --- models ---------------------------------------------------------------------------------
@@ -75,7 +82,7 @@ class ActionFeedback(Strict):
 
 
 class ScenarioStep(Strict):
-    phase: Literal["baseline", "dosing", "forty", "end"]
+    phase: PhaseId
     minute: int = Field(ge=0)  # minutes since dosing began
     vitals: Vitals
     dissociation: str
@@ -83,6 +90,8 @@ class ScenarioStep(Strict):
     prompt: str = "What do you do now?"
     best: list[ActionId] = Field(min_length=1)
     feedback: dict[ActionId, ActionFeedback]
+    # action -> id of a branch of the scenario: what follows when that action is the first choice here
+    branch_on: dict[ActionId, OptionId] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _every_action_explained(self):
@@ -91,6 +100,26 @@ class ScenarioStep(Strict):
             raise ValueError(f"step {self.phase}: no feedback for {missing}")
         if len(set(self.best)) != len(self.best):
             raise ValueError(f"step {self.phase}: a best action is listed twice")
+        return self
+
+
+class Branch(Strict):
+    """An alternative continuation of a scenario, entered from a step's `branch_on`."""
+
+    id: OptionId
+    description: str
+    dosed: bool = True  # False: no dose is given on this path (a deferred session)
+    steps: list[ScenarioStep] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ends_the_session(self):
+        if self.steps[-1].phase != "end":
+            raise ValueError(f"branch {self.id}: its last step must be 'end'")
+        minutes = [s.minute for s in self.steps]
+        if minutes != sorted(minutes) or len(set(minutes)) != len(minutes):
+            raise ValueError(f"branch {self.id}: step minutes must increase")
+        if any(s.branch_on for s in self.steps):
+            raise ValueError(f"branch {self.id}: a branch may not branch again")
         return self
 
 
@@ -104,6 +133,7 @@ class Scenario(Strict):
     teaching_point: str
     refs: list[Key] = Field(min_length=1)
     in_simulator: bool = True  # False: kept for graded work, so its feedback is not shown beforehand
+    branches: list[Branch] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _steps_in_order(self):
@@ -113,13 +143,42 @@ class Scenario(Strict):
         minutes = [s.minute for s in self.steps]
         if minutes != sorted(minutes) or len(set(minutes)) != len(minutes):
             raise ValueError(f"{self.id}: step minutes must increase")
+        require_unique([b.id for b in self.branches], f"branches of {self.id}")
+        known = {b.id for b in self.branches}
+        used = set()
+        for step in self.steps:
+            for action, branch_id in step.branch_on.items():
+                if branch_id not in known:
+                    raise ValueError(f"{self.id}/{step.phase}: {action} leads to unknown branch {branch_id!r}")
+                used.add(branch_id)
+                if self.branch(branch_id).steps[0].minute <= step.minute:
+                    raise ValueError(f"{self.id}/{step.phase}: branch {branch_id!r} must start after this step")
+        unused = known - used
+        if unused:
+            raise ValueError(f"{self.id}: branches never entered: {sorted(unused)}")
         return self
 
-    def step(self, phase: str) -> ScenarioStep:
-        for s in self.steps:
+    def branch(self, branch_id: str) -> Branch:
+        for b in self.branches:
+            if b.id == branch_id:
+                return b
+        raise KeyError(f"{self.id} has no branch {branch_id!r}")
+
+    def paths(self) -> list[tuple[list[ScenarioStep], bool]]:
+        """Every path a learner can take through the scenario, with whether a dose is given on it."""
+        result = [(list(self.steps), True)]
+        for i, step in enumerate(self.steps):
+            for branch_id in dict.fromkeys(step.branch_on.values()):
+                b = self.branch(branch_id)
+                result.append((list(self.steps[:i + 1]) + list(b.steps), b.dosed))
+        return result
+
+    def step(self, phase: str, branch: str | None = None) -> ScenarioStep:
+        """A step of the main path, or of the named branch."""
+        for s in (self.branch(branch).steps if branch else self.steps):
             if s.phase == phase:
                 return s
-        raise KeyError(f"{self.id} has no step {phase!r}")
+        raise KeyError(f"{self.id} has no step {phase!r}" + (f" in branch {branch!r}" if branch else ""))
 
 
 class ScenarioLibrary(Strict):
@@ -131,14 +190,15 @@ class ScenarioLibrary(Strict):
         """The data may not contradict its own thresholds: that is how a typo in a key is caught."""
         require_unique([s.id for s in self.scenarios], "monitoring scenarios")
         for scenario in self.scenarios:
-            for step in scenario.steps:
-                v = step.vitals
-                if self.protocol.hold.reached(v.systolic, v.diastolic) and (
-                        "proceed" in step.best or "discharge" in step.best):
-                    raise ValueError(f"{scenario.id}/{step.phase}: at or over the hold line, "
-                                     "proceeding or discharging cannot be a best action")
-                if "discharge" in step.best and step.minute < self.protocol.observation_min:
-                    raise ValueError(f"{scenario.id}/{step.phase}: discharge before the minimum observation")
+            for path, dosed in scenario.paths():
+                for step in path:
+                    v = step.vitals
+                    if self.protocol.hold.reached(v.systolic, v.diastolic) and (
+                            "proceed" in step.best or "discharge" in step.best):
+                        raise ValueError(f"{scenario.id}/{step.phase}: at or over the hold line, "
+                                         "proceeding or discharging cannot be a best action")
+                    if dosed and "discharge" in step.best and step.minute < self.protocol.observation_min:
+                        raise ValueError(f"{scenario.id}/{step.phase}: discharge before the minimum observation")
         return self
 
     def scenario(self, scenario_id: str) -> Scenario:
@@ -205,16 +265,20 @@ class Summary(Strict):
 
 
 class Session:
-    """One learner playing one scenario: step by step, first choice per step scored."""
+    """One learner playing one scenario: step by step, first choice per step scored.
+
+    The path follows the learner's first choice at each step: where that choice leads to a branch, the
+    branch's steps replace the rest of the main path. A second choice at a step is judged, not scored,
+    and does not change the path.
+    """
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
-        self.index = 0
-        self.results: list[ChoiceResult] = []
+        self.restart()
 
     @property
     def step(self) -> ScenarioStep:
-        return self.scenario.steps[self.index]
+        return self.steps[self.index]
 
     @property
     def answered(self) -> bool:
@@ -222,26 +286,33 @@ class Session:
 
     @property
     def finished(self) -> bool:
-        return self.index == len(self.scenario.steps) - 1 and self.answered
+        return self.index == len(self.steps) - 1 and self.answered
 
     def choose(self, action: str) -> ChoiceResult:
         """Judge a choice at the current step. A second choice is judged but not scored again."""
         result = judge(self.step, action)
         if not self.answered:
             self.results.append(result)
+            branch_id = self.step.branch_on.get(action)
+            if branch_id is not None:
+                branch = self.scenario.branch(branch_id)
+                self.steps = self.steps[:self.index + 1] + list(branch.steps)
+                self.branch = branch.id
         return result
 
     def advance(self) -> bool:
         """Move to the next step once this one is answered; False when there is none."""
-        if not self.answered or self.index + 1 >= len(self.scenario.steps):
+        if not self.answered or self.index + 1 >= len(self.steps):
             return False
         self.index += 1
         return True
 
     def restart(self) -> None:
         self.index = 0
-        self.results = []
+        self.results: list[ChoiceResult] = []
+        self.steps: list[ScenarioStep] = list(self.scenario.steps)
+        self.branch: Optional[str] = None  # the branch the learner's choices led into, if any
 
     def summary(self) -> Summary:
         return Summary(scenario=self.scenario.id, score=sum(r.points for r in self.results),
-                       out_of=float(len(self.scenario.steps)), results=list(self.results))
+                       out_of=float(len(self.steps)), results=list(self.results))

@@ -16,7 +16,7 @@ from .figures import png_html
 
 HOURS = 6.0
 STEP_H = 2.0 / 60.0
-ROUTE_ORDER = ["iv", "im", "intranasal_esketamine", "oral", "sublingual"]
+ROUTE_ORDER = ["iv", "im", "intranasal_esketamine", "intranasal_racemic", "oral", "sublingual"]
 WINDOW_LABELS = {"dissociation": "Dissociation", "blood_pressure": "Blood-pressure rise",
                  "observation": "Observation (at least)"}
 
@@ -33,6 +33,8 @@ class Parameters:
     routes: dict
     windows: list
     sources: dict
+    bioavailability_ranges: dict = field(default_factory=dict)  # route -> (low, high, [source keys])
+    weight_scaling_note: str = ""
 
 
 @lru_cache(maxsize=None)
@@ -51,16 +53,21 @@ def parameters() -> Parameters:
                                    tmax_h=tmax, infusion=(key == "iv"))
     sources = {k: r.source for k, r in by_name.items()}
     sources.update({f"route_{r.route}": r.source for r in rows if getattr(r, "route", None)})
+    ranges = {r.route: (r.bioavailability_low, r.bioavailability_high, [r.source, *getattr(r, "also", [])])
+              for r in rows if getattr(r, "route", None) and getattr(r, "bioavailability_low", None) is not None}
+    scaling = by_name.get("weight_scaling")
     return Parameters(
         cl=by_name["clearance"].value, vss=by_name["vss"].value,
         t_half_alpha_h=by_name["t_half_alpha"].value / 60.0, t_half_beta_h=by_name["t_half_beta"].value,
         dissociation_low=by_name["dissociation_range"].low, dissociation_high=by_name["dissociation_range"].high,
         validation_peak=by_name["validation_peak_iv"].value, routes=routes,
-        windows=[r.model_dump() for r in dataset("m1_time_windows").rows], sources=sources)
+        windows=[r.model_dump() for r in dataset("m1_time_windows").rows], sources=sources,
+        bioavailability_ranges=ranges, weight_scaling_note=scaling.note if scaling else "")
 
 
 def route_has_curve(route_key: str) -> bool:
-    """False where the course has no confirmed absorption numbers (intramuscular)."""
+    """False where the course has no confirmed absorption numbers (intramuscular) or only a wide range
+    (intranasal racemic ketamine)."""
     route = parameters().routes[route_key]
     return route.infusion or (route.bioavailability > 0 and route.tmax_h is not None)
 
@@ -142,7 +149,13 @@ LABEL_NAMES = {"spravato_uspi": "US esketamine label", "spravato_smpc": "EU eske
 
 def cite(key: str) -> str:
     """A short citation for captions: labels by name, papers as 'Author et al. year'."""
-    return LABEL_NAMES.get(key) or short_form(key)
+    if key in LABEL_NAMES:
+        return LABEL_NAMES[key]
+    from .content import reference
+    ref = reference(key)
+    if ref.authors.lower().startswith("authors not confirmed"):  # name the journal instead
+        return f"{ref.source.split('.')[0]} {ref.year}"
+    return short_form(key)
 
 
 def _minutes(hours: float) -> str:
@@ -157,10 +170,23 @@ def _caption(route_key: str, dose: float, s: Scenario) -> str:
         head += f" ({s.dose_mg:.0f} mg for {s.weight_kg:.0f} kg)"
     if s.route.infusion:
         head += f", infused over {s.infusion_min:.0f} min"
+    if route_key in p.bioavailability_ranges:
+        low, high, keys = p.bioavailability_ranges[route_key]
+        from .content import reference
+        keys = [k for k in keys if reference(k).type != "regulatory"]  # the PK studies give the range
+        return (f"{head}. No curve is drawn: published intranasal bioavailability of racemic ketamine ranges "
+                f"from about {low:.0%} to {high:.0%} (about 45% in three volunteers; 11-17% in a larger 2022 study, "
+                f"lower at higher doses; {'; '.join(cite(k) for k in keys)}), so about "
+                f"{pk.bioavailable_dose(s.dose_mg, low):.0f} to {pk.bioavailable_dose(s.dose_mg, high):.0f} mg of "
+                f"this dose might reach the blood as ketamine, and the course does not pick one value. Ketamine is not "
+                f"FDA-approved for any psychiatric disorder ({cite('fda_compounded_ketamine_2023')}). Observation: at "
+                f"least 2 hours as a reference "
+                f"({cite('spravato_uspi')}). Course advice: follow the local protocol.")
     if not route_has_curve(route_key):
         return (f"{head}. No curve is drawn: the course could not confirm an intramuscular bioavailability or "
                 f"time to peak in a primary source (a figure of about 93% circulates in secondary sources). "
-                f"Observation: at least 2 hours as a reference ({cite('spravato_uspi')}); follow the local protocol.")
+                f"Observation: at least 2 hours as a reference ({cite('spravato_uspi')}). "
+                f"Course advice: follow the local protocol.")
     parts = [f"{head}. Modelled peak about {s.peak:.0f} ng/mL at {_minutes(s.peak_time_h)}"]
     if not s.route.infusion:
         parts.append(f"bioavailable dose about {pk.bioavailable_dose(s.dose_mg, s.route.bioavailability):.0f} mg "
@@ -169,23 +195,44 @@ def _caption(route_key: str, dose: float, s: Scenario) -> str:
     kinds = {w[0] for w in s.windows}
     for kind, start, end, peak, source in s.windows:
         extra = f", peak about {_minutes(peak)}" if peak is not None else ""
+        if kind == "observation" and route_key != "intranasal_esketamine":
+            extra += ", the esketamine minimum shown as a reference: no label sets one for off-label racemic ketamine"
         text += f" {WINDOW_LABELS[kind]}: {_minutes(start)} to {_minutes(end)}{extra} ({cite(source)})."
+    for w in p.windows:
+        if route_key in w["applies_to"] and w.get("caveat") and w["window"] in kinds:
+            keys = list(dict.fromkeys([w["source"], *(w.get("also") or [])]))
+            text += f" {' '.join(w['caveat'].split()).rstrip('.')} ({'; '.join(cite(k) for k in keys)})."
     if "dissociation" not in kinds and route_key != "intranasal_esketamine":
-        text += (f" The modelled level stays below {p.dissociation_low:.0f} ng/mL, the low end of the range linked "
-                 f"to dissociation after IV dosing ({cite('zanos2018_pr')}).")
+        text += (f" The modelled ketamine level stays below {p.dissociation_low:.0f} ng/mL, the low end of the range "
+                 f"linked to dissociation after IV dosing ({cite('zanos2018_pr')}). That does not make the dose safe "
+                 f"or free of dissociation: the model leaves out norketamine and the spread between patients, and the "
+                 f"US FDA warned in October 2023 about compounded oral ketamine taken at home, citing a patient with "
+                 f"respiratory depression ({cite('fda_compounded_ketamine_2023')}).")
     if "blood_pressure" not in kinds:
-        text += " No cited source gives a blood-pressure window for this route, so none is drawn; monitor as for any dose."
+        text += (" No cited source gives a blood-pressure window for this route, so none is drawn. "
+                 "Course advice: check blood pressure as for any dose.")
     if route_key in ("oral", "sublingual"):
         text += " Most of an oral dose reaches the blood as norketamine, which this model does not include."
+    if route_key == "oral":
+        text += (" No oral time to peak was confirmed in the cited sources, so the curve borrows the sublingual "
+                 "wafer's (a model assumption).")
     if route_key == "intranasal_esketamine":
         text += (" The model uses racemic-ketamine disposition; the label describes a terminal half-life of "
-                 "7-12 h that the first 6 h barely show.")
+                 "7-12 h that the first 6 h barely show. Esketamine is given as a fixed dose whatever the weight "
+                 f"({cite('spravato_uspi')}); any change in the curve with body weight comes from the model's "
+                 "assumption that clearance and volume grow in proportion to weight, not from a study.")
+    elif s.weight_kg != 70:
+        text += (" Clearance and volume are scaled in proportion to body weight: a model assumption, not a "
+                 "measured result.")
     text += (f" Model: two compartments, clearance and volume from {cite('kamp2020')}, half-lives from the "
              f"Ketalar label; a teaching sketch of an average adult, not a prediction for a patient.")
     return text
 
 
 def _alt(route_key: str, s: Scenario) -> str:
+    if route_key in parameters().bioavailability_ranges:
+        return (f"Empty chart for {s.route.label}: no concentration curve is drawn because published "
+                f"bioavailability varies too widely to choose one value; only the observation window is shown.")
     if not route_has_curve(route_key):
         return (f"Empty chart for {s.route.label}: no concentration curve is drawn because the absorption "
                 f"numbers could not be confirmed; only the observation window is shown.")
@@ -217,7 +264,9 @@ class Plot:
         self.strip = self.fig.add_subplot(grid[1], sharex=self.ax)
         for ax in (self.ax, self.strip):
             ax.spines[["top", "right"]].set_visible(False)
-        self.band = self.ax.axhspan(100, 250, color=PALETTE["sky"], alpha=0.18, lw=0,
+        p = parameters()  # the band is the dissociation range of the data file, not a constant
+        self.band_range = (p.dissociation_low, p.dissociation_high)
+        self.band = self.ax.axhspan(*self.band_range, color=PALETTE["sky"], alpha=0.18, lw=0,
                                     label="Range linked to dissociation after IV dosing")
         (self.line,) = self.ax.plot([], [], color=PALETTE["blue"], lw=2.2, label="Modelled plasma ketamine")
         self.ax.set_ylabel("Plasma ketamine (ng/mL)")
@@ -238,6 +287,10 @@ class Plot:
     def draw(self, s: Scenario, has_curve: bool, dissociation_band: tuple):
         self.line.set_data(s.times, s.conc if has_curve else [float("nan")] * len(s.times))
         low, high = dissociation_band
+        if (low, high) != self.band_range:  # keep the drawn band equal to the data file's range
+            self.band.remove()
+            self.band = self.ax.axhspan(low, high, color=self.palette["sky"], alpha=0.18, lw=0)
+            self.band_range = (low, high)
         self.band.set_visible(s.route.key != "intranasal_esketamine")
         top = max(s.peak * 1.15, high * 1.1 if s.route.key != "intranasal_esketamine" else 0, 50.0)
         self.ax.set_ylim(0, next(v for v in (50, 100, 150, 200, 300, 400, 600, 800, 1200, 1e9) if v >= top))

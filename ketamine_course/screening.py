@@ -2,8 +2,11 @@
 
 The rules live in `content/screening_rules.yaml`: each reads patient fields through flat
 conditions `{field, op, value}` and carries a level (contraindication / caution / note), a reason,
-its references and its basis (US label, EU label, consensus or local protocol). `evaluate` applies
-every rule to a `Patient` and returns a `Verdict` with each reason spelt out. Pure Python: no
+its references and its basis (US label, EU label, consensus or local protocol), from which its
+jurisdiction follows (US, EU, both, or not a label rule). `evaluate` applies every rule to a `Patient`
+under a chosen jurisdiction ("us", "eu" or "both") and returns a `Verdict` with each reason spelt out. A
+label rule of one jurisdiction applies in the other only if it names an `outside_level` (what it becomes
+there, for example a US warning in place of an EU contraindication). Pure Python: no
 widgets, no plotting; the only file access is `load_rules`. It teaches; it decides for no real patient.
 """
 from __future__ import annotations
@@ -36,6 +39,9 @@ Level = Literal["contraindication", "caution", "note"]
 Basis = Literal["us_label", "eu_label", "consensus", "local_protocol"]
 BASIS_LABELS = {"us_label": "US label", "eu_label": "EU label", "consensus": "published evidence / consensus",
                 "local_protocol": "local protocol (not a label rule)"}
+Jurisdiction = Literal["us", "eu", "both"]
+JURISDICTION_LABELS = {"both": "US and EU labels", "us": "US label", "eu": "EU label"}
+_LABEL_OF = {"us": "us_label", "eu": "eu_label"}
 
 
 
@@ -50,9 +56,13 @@ class Patient(Strict):
     aneurysmal_vascular_disease: bool = False
     arteriovenous_malformation: bool = False
     intracerebral_haemorrhage: bool = False
+    raised_intracranial_pressure: bool = False  # or any condition in which a rise in ICP poses a serious risk
+    hypertensive_encephalopathy_history: bool = False
+    significant_respiratory_disease: bool = False  # e.g. COPD with pulmonary insufficiency, sleep apnoea with BMI >= 35
     weeks_since_cardiovascular_event: Optional[float] = Field(None, ge=0)  # None: no such event
     cardiovascular_disease: bool = False
     cerebrovascular_disease: bool = False
+    uncontrolled_hyperthyroidism: bool = False  # hyperthyroidism not adequately treated (an EU special warning)
     hypersensitivity: bool = False
     pregnant: bool = False
     breastfeeding: bool = False
@@ -114,12 +124,41 @@ class Rule(Strict):
     reason: str
     basis: list[Basis] = Field(min_length=1)
     refs: list[str] = Field(min_length=1)
+    # A label rule of one jurisdiction only: the level it takes under the other label (None: it does not apply).
+    outside_level: Optional[Level] = None
+    outside_reason: Optional[str] = None  # what the other label says instead
+    label_level: Optional[Level] = None  # set by `evaluate` when a rule is applied at its outside level
 
     @model_validator(mode="after")
     def _caution_has_action(self):
         if self.level == "caution" and not self.action:
             raise ValueError(f"rule {self.id}: a caution must name its specific action")
+        if self.outside_level == "caution" and not self.action:
+            raise ValueError(f"rule {self.id}: a caution outside its jurisdiction must name its specific action")
+        if self.outside_level is not None and not self.outside_reason:
+            raise ValueError(f"rule {self.id}: say what the other label says (outside_reason)")
         return self
+
+    @property
+    def jurisdiction(self) -> str:
+        """Whose rule this is: 'US and EU', 'US', 'EU', or 'not a label rule'."""
+        labels = [b for b in ("us_label", "eu_label") if b in self.basis]
+        if len(labels) == 2:
+            return "US and EU"
+        if labels:
+            return "US" if labels == ["us_label"] else "EU"
+        return "not a label rule"
+
+    def in_jurisdiction(self, jurisdiction: str) -> Optional["Rule"]:
+        """The rule as it applies under one jurisdiction's label (None: not at all)."""
+        if jurisdiction == "both":
+            return self
+        labels = {b for b in self.basis if b.endswith("_label")}
+        if not labels or _LABEL_OF[jurisdiction] in labels:
+            return self
+        if self.outside_level is None:
+            return None
+        return self.model_copy(update={"level": self.outside_level, "label_level": self.level})
 
     @property
     def fields(self) -> list[str]:
@@ -153,6 +192,7 @@ HEADLINES = {
 class Verdict(Strict):
     level: VerdictLevel
     headline: str
+    jurisdiction: Jurisdiction = "both"
     findings: list[Rule]  # every rule that applied, contraindications first, then cautions, then notes
 
     def of_level(self, level: Level) -> list[Rule]:
@@ -166,13 +206,17 @@ class Verdict(Strict):
 _ORDER = {"contraindication": 0, "caution": 1, "note": 2}
 
 
-def evaluate(patient: Patient, rules: Optional[RuleTable] = None) -> Verdict:
-    """Apply every rule; the verdict is the most serious level found (notes never change it)."""
+def evaluate(patient: Patient, rules: Optional[RuleTable] = None, jurisdiction: Jurisdiction = "both") -> Verdict:
+    """Apply every rule under the chosen jurisdiction ("both": the stricter of the two labels wherever they
+    differ); the verdict is the most serious level found (notes never change it)."""
+    if jurisdiction not in JURISDICTION_LABELS:
+        raise ValueError(f"unknown jurisdiction {jurisdiction!r}")
     table = rules if rules is not None else load_rules()
-    found = sorted((r for r in table.rules if r.applies(patient)), key=lambda r: _ORDER[r.level])
+    applied = (r.in_jurisdiction(jurisdiction) for r in table.rules if r.applies(patient))
+    found = sorted((r for r in applied if r is not None), key=lambda r: _ORDER[r.level])
     levels = {r.level for r in found}
     level = "contraindication" if "contraindication" in levels else "caution" if "caution" in levels else "candidate"
-    return Verdict(level=level, headline=HEADLINES[level], findings=found)
+    return Verdict(level=level, headline=HEADLINES[level], findings=found, jurisdiction=jurisdiction)
 
 
 @lru_cache(maxsize=None)

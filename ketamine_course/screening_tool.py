@@ -10,7 +10,7 @@ import html
 import ipywidgets as w
 
 from .citations import inline_html
-from .screening import BASIS_LABELS, DIAGNOSIS_LABELS, Patient, Verdict, evaluate, load_rules
+from .screening import BASIS_LABELS, DIAGNOSIS_LABELS, JURISDICTION_LABELS, Patient, Verdict, evaluate, load_rules
 
 DISCLAIMER = ("This checklist is a teaching tool. It does not decide for a real patient: the decision to treat "
               "needs a full assessment by a qualified clinician, the current product label and your local protocol.")
@@ -23,21 +23,50 @@ _SYMBOLS = {"contraindication": "⛔", "caution": "⚠", "candidate": "✔"}
 
 
 def verdict_html(verdict: Verdict) -> str:
-    """The verdict card: headline, then each finding with its reason, action, basis and sources."""
+    """The verdict card: headline, then each finding with its reason, action, jurisdiction, basis and sources."""
     colour = _COLOURS[verdict.level]
     items = []
     for rule in verdict.findings:
         basis = ", ".join(BASIS_LABELS[b] for b in rule.basis)
         action = f"<br><b>Action:</b> {html.escape(rule.action)}" if rule.action else ""
+        outside = ""
+        if rule.label_level is not None:
+            article = "An" if rule.jurisdiction == "EU" else "A"
+            outside = (f"<br><i>{article} {html.escape(rule.jurisdiction)} {_WORDS[rule.label_level].lower()}; under the "
+                       f"{html.escape(JURISDICTION_LABELS[verdict.jurisdiction])}: {html.escape(rule.outside_reason or '')}</i>")
         items.append(
             f"<li style='margin-bottom:6px'><b style='color:{_TEXT[rule.level]}'>{_WORDS[rule.level]}:</b> "
-            f"<b>{html.escape(rule.title)}</b><br>{html.escape(rule.reason)}{action}"
-            f"<br><small>Basis: {html.escape(basis)}. Sources: {inline_html(rule.refs)}</small></li>")
+            f"<b>{html.escape(rule.title)}</b><br>{html.escape(rule.reason)}{outside}{action}"
+            f"<br><small>Jurisdiction: {html.escape(rule.jurisdiction)}. Basis: {html.escape(basis)}. "
+            f"Sources: {inline_html(rule.refs)}</small></li>")
     body = f"<ul>{''.join(items)}</ul>" if items else ""
     return (f"<div class='kc-verdict' role='status' aria-live='polite' "
             f"style='border:3px solid {colour};border-radius:6px;padding:10px 14px;margin:8px 0'>"
-            f"<h4 style='margin-top:0'>{_SYMBOLS[verdict.level]} {html.escape(verdict.headline)}</h4>{body}"
+            f"<h4 style='margin-top:0'>{_SYMBOLS[verdict.level]} {html.escape(verdict.headline)}</h4>"
+            f"<p><small>Rules applied: {html.escape(JURISDICTION_LABELS[verdict.jurisdiction])}"
+            f"{' (the stricter wherever they differ)' if verdict.jurisdiction == 'both' else ''}.</small></p>{body}"
+            f"{label_summary_html(verdict.jurisdiction)}"
             f"<p><small><i>{html.escape(DISCLAIMER)}</i></small></p></div>")
+
+
+# Rows of the US/EU table shown under every verdict, for the jurisdiction chosen.
+SUMMARY_TOPICS = ("contraindications", "setting", "observation")
+
+
+def label_summary_html(jurisdiction: str) -> str:
+    """What the chosen label(s) say about contraindications, setting and observation (the US/EU table's rows)."""
+    from .content import regulatory_comparison
+
+    table = regulatory_comparison()
+    sides = {"both": ("us", "eu"), "us": ("us",), "eu": ("eu",)}[jurisdiction]
+    names = {"us": "US", "eu": "EU"}
+    lines = []
+    for topic in SUMMARY_TOPICS:
+        row = table.row(topic)
+        text = " ".join(f"<b>{names[side]}:</b> {html.escape(getattr(row, side))}" for side in sides)
+        lines.append(f"<li><b>{html.escape(row.topic)}.</b> {text} <small>{inline_html(row.refs)}</small></li>")
+    return ("<details class='kc-label-summary'><summary><small>What the label says (from the US/EU table)</small>"
+            f"</summary><ul style='font-size:0.9em'>{''.join(lines)}</ul></details>")
 
 
 class ScreeningForm:
@@ -53,11 +82,22 @@ class ScreeningForm:
         self.systolic = w.BoundedIntText(value=120, min=50, max=300, description="Systolic BP (mmHg)", style=style)
         self.diastolic = w.BoundedIntText(value=80, min=20, max=200, description="Diastolic BP (mmHg)", style=style)
         self.age = w.BoundedIntText(value=40, min=0, max=120, description="Age (years)", style=style)
+        self.jurisdiction = w.ToggleButtons(
+            options=[(JURISDICTION_LABELS[j], j) for j in _jurisdictions()], value="both",
+            description="Apply the rules of", style=style,
+            tooltips=["Both labels: the stricter wherever they differ", "US label and REMS only", "EU label only"])
         self.flags = {
             "aneurysmal_vascular_disease": "Aneurysmal vascular disease (aorta, intracranial or peripheral arteries)",
             "arteriovenous_malformation": "Arteriovenous malformation",
             "intracerebral_haemorrhage": "History of intracerebral haemorrhage",
-            "cardiovascular_disease": "Other cardiovascular disease",
+            "raised_intracranial_pressure": ("Raised intracranial pressure, or a condition in which a rise in it would be "
+                                             "dangerous (e.g. brain injury, shunt, space-occupying lesion)"),
+            "hypertensive_encephalopathy_history": "History of hypertensive encephalopathy",
+            "significant_respiratory_disease": ("Significant respiratory disease (e.g. COPD with pulmonary insufficiency, "
+                                                "sleep apnoea with BMI 35 or more)"),
+            "cardiovascular_disease": ("Other cardiovascular disease (e.g. uncontrolled arrhythmia, significant "
+                                       "valvular disease, heart failure NYHA III-IV)"),
+            "uncontrolled_hyperthyroidism": "Hyperthyroidism that is not adequately treated",
             "cerebrovascular_disease": "Cerebrovascular disease (e.g. past ischaemic stroke)",
             "hypersensitivity": "Hypersensitivity to esketamine, ketamine or an excipient",
             "pregnant": "Pregnant",
@@ -99,7 +139,7 @@ class ScreeningForm:
             child_pugh=self.child_pugh.value, renal_function=self.renal.value, **values)
 
     def check(self) -> Verdict:
-        verdict = evaluate(self.patient())
+        verdict = evaluate(self.patient(), jurisdiction=self.jurisdiction.value)
         self.card.value = verdict_html(verdict)
         return verdict
 
@@ -107,12 +147,14 @@ class ScreeningForm:
         section = lambda title: w.HTML(f"<b>{html.escape(title)}</b>")  # noqa: E731
         c = self.checks
         box = w.VBox([
-            w.HTML(f"<p><i>{html.escape(DISCLAIMER)}</i></p>"),
+            w.HTML(f"<p><i>{html.escape(DISCLAIMER)}</i></p>"), self.jurisdiction,
             section("Diagnosis and treatment history"), self.diagnosis, self.trials,
             section("Vital signs and age"), w.HBox([self.systolic, self.diastolic]), self.age,
             section("Cardiovascular and cerebrovascular history"),
-            *[c[k] for k in ("aneurysmal_vascular_disease", "arteriovenous_malformation", "intracerebral_haemorrhage")],
+            *[c[k] for k in ("aneurysmal_vascular_disease", "arteriovenous_malformation", "intracerebral_haemorrhage",
+                             "raised_intracranial_pressure", "hypertensive_encephalopathy_history")],
             w.HBox([self.cv_event, self.cv_weeks]), c["cardiovascular_disease"], c["cerebrovascular_disease"],
+            section("Breathing and thyroid"), c["significant_respiratory_disease"], c["uncontrolled_hyperthyroidism"],
             section("Pregnancy, substance use and psychiatric history"),
             *[c[k] for k in ("pregnant", "breastfeeding", "active_substance_use_disorder", "psychosis_history",
                              "mania_history", "hypersensitivity")],
@@ -123,6 +165,13 @@ class ScreeningForm:
         ], layout=w.Layout(border="1px solid #bbb", padding="8px 12px", margin="8px 0"))
         box.add_class("kc-screening")
         return box
+
+
+def _jurisdictions() -> list:
+    """'both', then the jurisdictions that the US/EU table has columns for."""
+    from .models import RegulatoryRow
+
+    return ["both"] + [j for j in ("us", "eu") if j in RegulatoryRow.model_fields]
 
 
 def show():
@@ -141,13 +190,21 @@ def rules_table_html() -> str:
         rows.append(f"<tr>{_TD}{html.escape(rule.title)}</td>{_TD}<code>{html.escape(when)}</code></td>"
                     f"<td style='text-align:left;vertical-align:top;color:{_TEXT[rule.level]}'>"
                     f"<b>{_WORDS[rule.level]}</b></td>"
+                    f"{_TD}{html.escape(rule.jurisdiction)}"
+                    f"{html.escape(_outside_words(rule))}</td>"
                     f"{_TD}{html.escape(', '.join(BASIS_LABELS[b] for b in rule.basis))}</td>"
                     f"{_TD}{inline_html(rule.refs)}</td></tr>")
     return ("<table class='kc-rules' style='font-size:0.9em'><caption style='text-align:left'><b>The screening "
             "rules as data.</b> Each row is one rule; the checklist applies every row to the patient.</caption>"
-            "<tr>" + "".join(f"<th style='text-align:left'>{h}</th>" for h in ("Rule", "Reads", "Level", "Basis", "Sources"))
+            "<tr>" + "".join(f"<th style='text-align:left'>{h}</th>" for h in ("Rule", "Reads", "Level", "Jurisdiction", "Basis", "Sources"))
             + "</tr>"
             f"{''.join(rows)}</table>")
+
+
+def _outside_words(rule) -> str:
+    if rule.outside_level is None:
+        return ""
+    return f" (elsewhere: {_WORDS[rule.outside_level].lower()})"
 
 
 def _value_words(value) -> str:

@@ -80,3 +80,10 @@ def certificate():
     from .dashboard import certificate_panel
 
     return certificate_panel()
+
+
+def us_eu_table():
+    """Esketamine's US and EU rules side by side, filterable by topic and by jurisdiction."""
+    from .regulatory_table import show
+
+    return show()

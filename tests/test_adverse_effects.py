@@ -77,3 +77,52 @@ def test_importing_the_module_does_not_import_matplotlib():
     code = "import sys, ketamine_course.adverse_effects, ketamine_course.monitoring; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_chart_holds_one_population_only():
+    """Every plotted row comes from the US label's pooled short-term TRD table; other populations are text rows
+    that name their population."""
+    for r in adverse_effects.frequency_rows():
+        assert r.source == "spravato_uspi_2021" and "short-term TRD" in r.product, r.effect
+    others = [r for r in adverse_effects.frequency_rows(plotted=False) if r.source in ("canuso2021", "daly2019_sustain1")]
+    assert len(others) == 2 and all("different population" in r.product for r in others)
+
+
+def test_dissociation_is_given_against_placebo_and_not_as_a_sign_of_efficacy():
+    row = next(r for r in adverse_effects.frequency_rows(plotted=False) if r.outline_topic == "hallucinations and visual disturbance")
+    assert "61-84%" in row.frequency_text and "5-16% on placebo" in row.frequency_text
+    assert "not a sign that treatment works" in row.frequency_text
+    assert {"chen2022_dissociation", "mathai2023_dissociation"} <= set(row.also)
+    # the placebo range is the manufacturer's summary, not label text, and the range spans populations
+    assert "spravato_medinfo_2024" in row.also and "no placebo rate" in row.frequency_text
+    assert "not the chart's population alone" in row.frequency_text
+
+
+def test_plotted_label_numbers_cite_the_revision_read():
+    """The pooled table was read in the 2021 revision: the plotted rows and the caption say so."""
+    from ketamine_course.adverse_effects import tag
+    assert {r.source for r in adverse_effects.frequency_rows()} == {"spravato_uspi_2021"}
+    assert tag("spravato_uspi_2021") == "US label 2021"
+    hyp = next(r for r in adverse_effects.frequency_rows(plotted=False) if "hypoaesthesia" in r.effect.lower())
+    assert "18%" in hyp.frequency_text and "spravato_uspi_2021" in hyp.also
+
+
+def test_the_label_common_reactions_vertigo_and_hypoaesthesia_are_listed():
+    effects = " ".join(r.effect.lower() for r in adverse_effects.frequency_rows(True) + adverse_effects.frequency_rows(False))
+    assert "vertigo" in effects and "hypoaesthesia" in effects
+
+
+def test_the_raised_icp_row_gives_both_contraindication_lists():
+    row = next(r for r in adverse_effects.frequency_rows(plotted=False) if r.outline_topic == "raised intracranial pressure")
+    text = row.frequency_text
+    for phrase in ("within the last 6 weeks", "resuscitation equipment", "hypertensive encephalopathy", "US:", "EU:"):
+        assert phrase in text, phrase
+
+
+def test_long_term_advice_no_source_gives_is_marked_course_advice():
+    rows = {r.risk: r for r in adverse_effects.long_term_rows()}
+    cognitive = next(r for k, r in rows.items() if k.startswith("Cognitive"))
+    liver = next(r for k, r in rows.items() if k.startswith("Liver"))
+    assert "Course advice" in cognitive.monitor and "Course advice" in liver.monitor
+    dependence = next(r for k, r in rows.items() if "dependence" in k.lower())
+    assert "no withdrawal symptoms" in dependence.known

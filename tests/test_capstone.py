@@ -104,7 +104,7 @@ def test_module_has_a_reference_list_and_the_evidence_date():
     cells = nbformat.read(MODULE_NOTEBOOK, as_version=4).cells
     text = "\n".join(c.source for c in cells)
     assert 'ui.references("05_capstone.ipynb", "m5")' in text
-    assert "1 November 2026" in cells[0].source and "not medical advice" in cells[0].source
+    assert "1 December 2026" in cells[0].source and "not medical advice" in cells[0].source
 
 
 # --- the graded capstone (ps5) ---------------------------------------------------------------

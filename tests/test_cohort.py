@@ -26,8 +26,8 @@ pytestmark = pytest.mark.nbgrader
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
 NOTEBOOK = FIXTURE["notebook"]
-# Points per item for the partly right learner, as the fixture file works them out (total 4.7).
-PARTIAL_POINTS = {"ps0.q1": 1, "ps0.q2": 1.5, "ps0.q3": 0, "ps0.q4": 1.2, "ps0.v1.q1": 1, "ps0.v1.q2": 0, "ps0.r1": 0}
+# Points per item for the partly right learner, as the fixture file works them out (total 4.4).
+PARTIAL_POINTS = {"ps0.q1": 1, "ps0.q2": 1.2, "ps0.q3": 0, "ps0.q4": 1.2, "ps0.v1.q1": 1, "ps0.v1.q2": 0, "ps0.r1": 0}
 SUBMITTED = ["amara", "ben", "chloe", "dev"]
 ENROLLED_ONLY = "erin"
 

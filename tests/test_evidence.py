@@ -31,8 +31,66 @@ def test_equal_rates_have_no_finite_nnt():
     assert evidence.nnt(40, 40) is None
 
 
+def test_newcombe_interval_matches_the_published_example():
+    # Newcombe 1998, method 10: 56/70 vs 48/80 -> difference 0.2000, 95% CI 0.0524 to 0.3339.
+    diff, lo, hi = evidence.risk_difference_ci(56, 70, 48, 80)
+    assert diff == pytest.approx(0.2) and lo == pytest.approx(0.0524, abs=1e-4) and hi == pytest.approx(0.3339, abs=1e-4)
+    # The Wald interval is narrower at the bottom and can overshoot; both are clipped to [-1, 1].
+    _, wlo, whi = evidence.risk_difference_ci(56, 70, 48, 80, method="wald")
+    assert wlo == pytest.approx(0.0575, abs=1e-4) and whi == pytest.approx(0.3425, abs=1e-4)
+    assert evidence.risk_difference_ci(10, 10, 0, 10)[2] == 1.0
+    # Boundary: 0 of n in both arms gives a zero difference with an interval around it.
+    d0, l0, h0 = evidence.risk_difference_ci(0, 20, 0, 20)
+    assert d0 == 0 and l0 < 0 < h0
+
+
+def test_nnt_interval_from_counts_inverts_the_limits_and_rounds_up():
+    result = evidence.number_needed_from_counts(24, 90, 39, 86, higher_is_better=False)  # SUSTAIN-1 remitters
+    assert result.significant and result.point.value == 6 and result.bounds == (4, 23)
+    assert result.describe() == "NNT 6 (95% CI 4 to 23)"
+
+
+def test_nnt_interval_from_a_reported_ci_of_the_difference():
+    result = evidence.number_needed_ci(3.9, 24.2, 55.4, 41.2)  # ELEKT-D, percentage points
+    assert result.bounds == (5, 26) and result.describe() == "NNT 8 (95% CI 5 to 26)"
+    # For relapse (lower is better) the signs are turned: a negative difference is a benefit.
+    relapse = evidence.number_needed_ci(-31.9, -4.5, 26.7, 45.3, higher_is_better=False)
+    assert relapse.significant and relapse.describe().startswith("NNT 6")
+    with pytest.raises(ValueError):
+        evidence.number_needed_ci(5, 1, 50, 40)
+
+
+def test_an_interval_that_crosses_zero_is_not_significant_and_uses_altman_notation():
+    result = evidence.number_needed_from_counts(12, 20, 10, 20)
+    assert not result.significant and result.bounds is None
+    text = result.describe()
+    assert text.startswith("not significant") and "NNTB 3 to ∞ to NNTH 6" in text
+    # An interval that touches zero exactly is not significant either.
+    edge = evidence.number_needed_ci(0.0, 20.0, 60, 50)
+    assert not edge.significant and "NNTB 5 to ∞" in edge.describe()
+
+
+def test_a_better_active_comparator_is_named_not_called_a_harm():
+    ketect = evidence.number_needed_ci(-30, -2, 46, 63)  # KetECT remission, ketamine minus ECT
+    text = ketect.describe(benefit="NNT favouring ketamine", harm="NNT favouring ECT")
+    assert text == "NNT favouring ECT 6 (95% CI 4 to 50)" and "NNH" not in text
+
+
+def test_harm_counts_give_an_nnh_with_its_interval():
+    dissociation = evidence.number_needed_from_counts(142, 346, 21, 222, higher_is_better=False)
+    assert dissociation.point.kind == "NNH" and dissociation.describe() == "NNH 4 (95% CI 3 to 5)"
+
+
+@pytest.mark.parametrize("bad", [(-1, 10, 1, 10), (11, 10, 1, 10), (1, 0, 1, 10), (1.5, 10, 1, 10), (True, 10, 1, 10)])
+def test_impossible_counts_are_refused(bad):
+    with pytest.raises(ValueError):
+        evidence.risk_difference_ci(*bad)
+    with pytest.raises(ValueError):
+        evidence.risk_difference_ci(1, 10, 1, 10, method="exact")
+
+
 def test_a_worse_outcome_is_a_number_needed_to_harm():
-    # KetECT remission: ketamine 46% vs ECT 63%. For ketamine this is a harm: NNH 1/0.17 = 5.9 -> 6.
+    # The bare arithmetic: a worse rate gives kind 'NNH' (the explorer relabels it for active comparators).
     result = evidence.number_needed(46, 63)
     assert result.kind == "NNH" and result.value == 6
     assert result.risk_difference == pytest.approx(-0.17)

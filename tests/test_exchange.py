@@ -423,7 +423,7 @@ def test_each_student_fetches_only_their_own_feedback(cycle, role):
         assert f"Late submission penalty (Score: -{round(LATE_PENALTY, 2)})" in page
     else:
         assert "Late submission penalty" not in page
-    partly_right = "3 of 4 right options chosen" in page
+    partly_right = "3 of 5 right options chosen" in page
     assert partly_right == (role == "partial"), f"{role}: the feedback is on their own answers"
     for secret in ("BEGIN HIDDEN TESTS", "BEGIN MARK SCHEME", "Rubric for graders", "grading.grade("):
         assert secret not in page

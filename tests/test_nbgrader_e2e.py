@@ -174,7 +174,7 @@ def test_reflection_waits_for_a_grader_with_the_rubric_visible(graded_course):
     autograded = nbformat.read(course / "autograded" / "perfect" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     text = nbformat.writes(autograded)
     assert "Rubric for graders" in text, "the grader sees the rubric in the formgrader"
-    assert "watch you for at least two hours" in text, "the grader sees the written answer"
+    assert "monitor you for at least two hours" in text, "the grader sees the written answer"
 
 
 def feedback_html(course, student):
@@ -194,7 +194,7 @@ def test_feedback_shows_results_and_reasons_but_no_hidden_tests_or_rubric(graded
 def test_partial_feedback_explains_part_credit(graded_course):
     course, _ = graded_course
     page = feedback_html(course, "partial")
-    assert "3 of 4 right options chosen" in page
+    assert "3 of 5 right options chosen" in page
     assert "3 of 5 steps in the right place" in page
 
 

@@ -203,3 +203,71 @@ def test_core_model_imports_no_plotting_or_numpy():
             "print('matplotlib' in sys.modules, 'numpy' in sys.modules, 'ipywidgets' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False", "False"]
+
+
+# --- December 2026 revision: model assumptions are said to be assumptions ----------------------
+
+
+def test_intranasal_racemic_shows_the_published_range_and_no_curve():
+    s = pk_explorer.scenario("intranasal_racemic", 0.5, 70)
+    assert not pk_explorer.route_has_curve("intranasal_racemic")
+    assert s.peak == 0.0
+    low, high, keys = pk_explorer.parameters().bioavailability_ranges["intranasal_racemic"]
+    assert (low, high) == (0.11, 0.45)
+    assert {"intranasal_pk2022", "yanagihara2003"} <= set(keys)
+    assert "11% to 45%" in s.caption and "does not pick one value" in s.caption
+    # 35 mg x 11% = 3.85 mg and x 45% = 15.75 mg: the boundaries of the range are printed rounded
+    assert "about 4 to 16 mg" in s.caption
+    assert "varies too widely" in s.alt
+
+
+def test_oral_caption_does_not_teach_below_the_band_as_safe():
+    s = pk_explorer.scenario("oral", 0.5, 70)
+    assert "does not make the dose safe" in s.caption
+    assert "norketamine" in s.caption and "October 2023" in s.caption and "FDA 2023" in s.caption
+
+
+def test_fixed_esketamine_dose_caption_names_weight_scaling_as_an_assumption():
+    s = pk_explorer.scenario("intranasal_esketamine", 56, 120)
+    assert "fixed dose" in s.caption and "assumption" in s.caption
+    assert "weight_scaling" not in s.caption
+    assert "assumption" in pk_explorer.parameters().weight_scaling_note
+
+
+def test_weight_note_appears_only_away_from_the_reference_weight():
+    assert "model assumption" not in pk_explorer.scenario("iv", 0.5, 70, 40).caption
+    assert "model assumption" in pk_explorer.scenario("iv", 0.5, 71, 40).caption
+
+
+def test_blood_pressure_windows_carry_the_label_proportions():
+    iv = pk_explorer.scenario("iv", 0.5, 70, 40).caption
+    esk = pk_explorer.scenario("intranasal_esketamine", 56, 70).caption
+    for caption in (iv, esk):
+        assert "8% of patients under 65" in caption and "17%" in caption
+    assert "one retrospective series" in iv
+
+
+def test_dissociation_band_is_drawn_from_the_data_file():
+    p = pk_explorer.parameters()
+    plot = pk_explorer.Plot()
+    assert plot.band_range == (p.dissociation_low, p.dissociation_high)
+    s = pk_explorer.scenario("iv", 0.5, 70, 40)
+    plot.draw(s, True, (120.0, 300.0))  # a changed range replaces the band
+    assert plot.band_range == (120.0, 300.0)
+
+
+def test_observation_window_for_racemic_routes_says_it_is_borrowed_from_esketamine():
+    assert "no label sets one" in pk_explorer.scenario("iv", 0.5, 70, 40).caption
+    assert "no label sets one" not in pk_explorer.scenario("intranasal_esketamine", 56, 70).caption
+
+
+def test_blood_pressure_captions_warn_that_a_large_rise_can_follow_any_dose_and_cite_the_series():
+    esk = pk_explorer.scenario("intranasal_esketamine", 56, 70).caption
+    iv = pk_explorer.scenario("iv", 0.5, 70, 40).caption
+    assert "any dose" in esk
+    assert "drawing simplification" in iv and "Riva-Posse" in iv  # the IV caveat cites the series it describes
+
+
+def test_oral_caption_says_its_time_to_peak_is_borrowed():
+    assert "borrows the sublingual" in pk_explorer.scenario("oral", 0.5, 70).caption
+    assert "borrows the sublingual" not in pk_explorer.scenario("sublingual", 0.5, 70).caption

@@ -25,6 +25,12 @@ CASES = {
     "aneurysmal_vascular_disease": (dict(aneurysmal_vascular_disease=True), dict(aneurysmal_vascular_disease=False)),
     "arteriovenous_malformation": (dict(arteriovenous_malformation=True), dict(arteriovenous_malformation=False)),
     "intracerebral_haemorrhage": (dict(intracerebral_haemorrhage=True), dict(intracerebral_haemorrhage=False)),
+    "raised_intracranial_pressure": (dict(raised_intracranial_pressure=True), dict(raised_intracranial_pressure=False)),
+    "hypertensive_encephalopathy_history": (dict(hypertensive_encephalopathy_history=True),
+                                            dict(hypertensive_encephalopathy_history=False)),
+    "significant_respiratory_disease": (dict(significant_respiratory_disease=True),
+                                        dict(significant_respiratory_disease=False)),
+    "eu_resuscitation_setting": (dict(weeks_since_cardiovascular_event=7), dict(weeks_since_cardiovascular_event=6)),
     "recent_cardiovascular_event": (dict(weeks_since_cardiovascular_event=6), dict(weeks_since_cardiovascular_event=7)),
     "past_cardiovascular_event": (dict(weeks_since_cardiovascular_event=7), dict(weeks_since_cardiovascular_event=6)),
     "cardiovascular_disease": (dict(cardiovascular_disease=True), dict(cardiovascular_disease=False)),
@@ -36,6 +42,7 @@ CASES = {
     "active_substance_use_disorder": (dict(active_substance_use_disorder=True), dict(active_substance_use_disorder=False)),
     "psychosis_history": (dict(psychosis_history=True), dict(psychosis_history=False)),
     "mania_history": (dict(mania_history=True), dict(mania_history=False)),
+    "uncontrolled_hyperthyroidism": (dict(uncontrolled_hyperthyroidism=True), dict(uncontrolled_hyperthyroidism=False)),
     "too_few_adequate_trials": (dict(adequate_antidepressant_trials=1), dict(adequate_antidepressant_trials=2)),
     "bipolar_depression": (dict(diagnosis="bipolar_depression"), dict(diagnosis="major_depression")),
     "anxiety_disorder": (dict(diagnosis="generalised_anxiety"), dict(diagnosis="major_depression")),
@@ -110,7 +117,8 @@ def test_blood_pressure_alone_never_makes_a_contraindication():
 ])
 def test_cardiovascular_event_within_6_weeks_is_an_eu_contraindication(weeks, level, rule):
     verdict = evaluate(patient(weeks_since_cardiovascular_event=weeks))
-    assert verdict.level == level and verdict.rule_ids == [rule]
+    expected = [rule] if rule == "recent_cardiovascular_event" else [rule, "eu_resuscitation_setting"]
+    assert verdict.level == level and verdict.rule_ids == expected
 
 
 def test_no_cardiovascular_event_fires_neither_rule():
@@ -291,3 +299,189 @@ def test_rules_table_shows_every_rule_with_its_sources():
     for rule in load_rules().rules:
         assert rule.title.split("(")[0].strip()[:20] in table
     assert "systolic_bp &gt; 140; diastolic_bp &gt; 90" in table and "any of" in table
+
+
+# --- raised intracranial pressure and the other December 2026 rules (D1) ---------------------------
+
+@pytest.mark.parametrize("jurisdiction", ["both", "us", "eu"])
+def test_raised_intracranial_pressure_is_a_contraindication_in_every_jurisdiction(jurisdiction):
+    verdict = evaluate(patient(raised_intracranial_pressure=True), jurisdiction=jurisdiction)
+    assert verdict.level == "contraindication" and verdict.level != "candidate"
+    assert verdict.rule_ids == ["raised_intracranial_pressure"]
+    assert verdict.findings[0].jurisdiction == "US and EU"
+    assert evaluate(patient(raised_intracranial_pressure=False), jurisdiction=jurisdiction).level == "candidate"
+
+
+@pytest.mark.parametrize("jurisdiction", ["both", "us", "eu"])
+def test_hypertensive_encephalopathy_history_asks_for_more_intensive_monitoring(jurisdiction):
+    verdict = evaluate(patient(hypertensive_encephalopathy_history=True), jurisdiction=jurisdiction)
+    assert verdict.level == "caution" and verdict.rule_ids == ["hypertensive_encephalopathy_history"]
+    assert "more intensively" in verdict.findings[0].action
+
+
+def test_significant_respiratory_disease_and_the_eu_resuscitation_setting():
+    both = evaluate(patient(significant_respiratory_disease=True))
+    assert both.level == "caution"
+    assert both.rule_ids == ["significant_respiratory_disease", "eu_resuscitation_setting"]
+    assert "resuscitation" in both.findings[0].action and "pulse oximetry" in both.findings[0].action
+    # the setting rule is the EU's: under the US label it is not applied (the REMS sets the US setting)
+    assert evaluate(patient(significant_respiratory_disease=True), jurisdiction="us").rule_ids == [
+        "significant_respiratory_disease"]
+    assert "eu_resuscitation_setting" in evaluate(patient(significant_respiratory_disease=True), jurisdiction="eu").rule_ids
+
+
+@pytest.mark.parametrize("changes, fires", [
+    (dict(cardiovascular_disease=True), True), (dict(significant_respiratory_disease=True), True),
+    (dict(weeks_since_cardiovascular_event=6.01), True), (dict(weeks_since_cardiovascular_event=6), False),
+    (dict(weeks_since_cardiovascular_event=None), False), (dict(cerebrovascular_disease=True), False),
+])
+def test_eu_resuscitation_setting_boundaries(changes, fires):
+    assert ("eu_resuscitation_setting" in fired(**changes)) is fires
+
+
+@pytest.mark.parametrize("weeks, us_level, eu_level", [(5, "caution", "contraindication"),
+                                                       (6, "caution", "contraindication"),
+                                                       (7, "caution", "caution")])
+def test_recent_cardiovascular_event_differs_by_jurisdiction(weeks, us_level, eu_level):
+    us = evaluate(patient(weeks_since_cardiovascular_event=weeks), jurisdiction="us")
+    eu = evaluate(patient(weeks_since_cardiovascular_event=weeks), jurisdiction="eu")
+    both = evaluate(patient(weeks_since_cardiovascular_event=weeks))
+    assert (us.level, eu.level) == (us_level, eu_level)
+    assert both.level == eu_level  # both: the stricter label wherever they differ
+    if weeks <= 6:
+        us_rule = us.findings[0]
+        assert us_rule.id == "recent_cardiovascular_event" and us_rule.label_level == "contraindication"
+        assert us_rule.jurisdiction == "EU" and "US" in us_rule.outside_reason
+
+
+@pytest.mark.parametrize("jurisdiction, level", [("both", "contraindication"), ("us", "contraindication"),
+                                                 ("eu", "caution")])
+def test_arteriovenous_malformation_is_a_us_contraindication_and_an_eu_caution(jurisdiction, level):
+    verdict = evaluate(patient(arteriovenous_malformation=True), jurisdiction=jurisdiction)
+    assert verdict.level == level and verdict.level != "candidate"
+
+
+def test_a_label_rule_without_an_outside_level_does_not_apply_in_the_other_jurisdiction():
+    assert "older_adult" in fired(age=70)
+    us_old = evaluate(patient(age=70), jurisdiction="us")
+    assert us_old.rule_ids == ["older_adult"] and us_old.findings[0].level == "note" and us_old.level == "candidate"
+    assert evaluate(patient(age=70), jurisdiction="eu").findings[0].level == "caution"
+
+
+def test_every_rule_names_its_jurisdiction():
+    words = {"US and EU", "US", "EU", "not a label rule"}
+    for rule in load_rules().rules:
+        assert rule.jurisdiction in words
+        if rule.outside_level is not None:
+            assert rule.jurisdiction in {"US", "EU"} and rule.outside_reason
+    assert next(r for r in load_rules().rules if r.id == "blood_pressure_local_hold").jurisdiction == "not a label rule"
+
+
+def test_unknown_jurisdiction_is_refused():
+    with pytest.raises(ValueError):
+        evaluate(patient(), jurisdiction="uk")
+
+
+def test_checklist_shows_the_jurisdiction_and_the_label_summary():
+    from ketamine_course.screening_tool import ScreeningForm
+
+    form = ScreeningForm()
+    form.widget()
+    form.trials.value = 2
+    form.checks["raised_intracranial_pressure"].value = True
+    assert form.check().level == "contraindication"
+    assert "Jurisdiction: US and EU" in form.card.value and "Rules applied: US and EU labels" in form.card.value
+    assert "What the label says" in form.card.value and "resuscitation" in form.card.value
+    form.checks["raised_intracranial_pressure"].value = False
+    form.cv_event.value, form.cv_weeks.value = True, 5
+    form.jurisdiction.value = "us"
+    verdict = form.check()
+    assert verdict.level == "caution" and "An EU contraindication; under the US label" in form.card.value
+    assert "<b>EU:</b>" not in form.card.value  # the label summary follows the jurisdiction chosen
+    assert set(form.jurisdiction.options) == {("US and EU labels", "both"), ("US label", "us"), ("EU label", "eu")}
+
+
+# --- the US/EU side-by-side table ---------------------------------------------------------------------
+
+def test_regulatory_table_is_valid_and_cited():
+    import yaml
+
+    from ketamine_course.models import DataSet, RegulatoryComparison
+
+    raw = yaml.safe_load((content.CONTENT_DIR / "data" / "regulatory_us_eu.yaml").read_text(encoding="utf-8"))
+    table = RegulatoryComparison.model_validate(raw)
+    DataSet.model_validate(raw)  # the generic schema test of data/*.yaml reads it too
+    known = {r.key for r in content.reference_library().references}
+    topics = {r.id for r in table.rows}
+    assert {"indications", "prescriber", "co_therapy", "setting", "observation", "rems", "contraindications",
+            "warnings", "dosing_age", "driving"} <= topics
+    for row in table.rows:
+        assert row.us.strip() and row.eu.strip() and row.revision_read.strip()
+        assert set(row.refs) <= known and all(content.reference(k).verified for k in row.refs)
+    assert "intracranial pressure" in table.row("contraindications").eu
+    assert "6 weeks" in table.row("contraindications").eu
+    assert "SSRI or an SNRI" in table.row("co_therapy").eu
+    assert "psychiatric emergency" in table.row("indications").eu
+    assert "pulse oximeter" in table.row("rems").us
+    with pytest.raises(ValidationError):
+        RegulatoryComparison.model_validate({**raw, "rows": raw["rows"] + raw["rows"][:1]})  # duplicate topic
+
+
+def test_regulatory_table_widget_filters_by_topic_and_jurisdiction():
+    from ketamine_course import ui
+    from ketamine_course.regulatory_table import RegulatoryTable, table_html
+
+    ui.us_eu_table()
+    widget = RegulatoryTable()
+    assert "United States" in widget.out.value and "European Union" in widget.out.value
+    widget.jurisdiction.value = "eu"
+    assert "United States" not in widget.out.value and "European Union" in widget.out.value
+    widget.topic.value = "contraindications"
+    assert "6 weeks" in widget.out.value and "Driving" not in widget.out.value
+    assert "https://" in table_html("setting", "us")
+    with pytest.raises(ValueError):
+        table_html("all", "uk")
+
+
+# --- December 2026 review: rules that must hold under every jurisdiction ---------------------------------------
+
+@pytest.mark.parametrize("jurisdiction", ["us", "eu", "both"])
+def test_history_of_mania_is_a_caution_in_every_jurisdiction(jurisdiction):
+    """A history of mania must never leave a 'candidate' verdict, whichever label's rules are chosen."""
+    verdict = evaluate(patient(mania_history=True), jurisdiction=jurisdiction)
+    assert verdict.level == "caution" and "mania_history" in verdict.rule_ids
+    assert evaluate(patient(mania_history=False), jurisdiction=jurisdiction).level == "candidate"
+
+
+@pytest.mark.parametrize("jurisdiction", ["us", "eu", "both"])
+def test_uncontrolled_hyperthyroidism_is_a_caution_in_every_jurisdiction(jurisdiction):
+    verdict = evaluate(patient(uncontrolled_hyperthyroidism=True), jurisdiction=jurisdiction)
+    assert verdict.level == "caution" and "uncontrolled_hyperthyroidism" in verdict.rule_ids
+    rule = next(r for r in load_rules().rules if r.id == "uncontrolled_hyperthyroidism")
+    assert rule.jurisdiction == "EU" and "Course advice" in rule.outside_reason
+
+
+@pytest.mark.parametrize("jurisdiction", ["us", "eu"])
+def test_postpartum_note_applies_under_both_labels(jurisdiction):
+    verdict = evaluate(patient(diagnosis="postpartum_depression"), jurisdiction=jurisdiction)
+    assert "postpartum_depression" in verdict.rule_ids
+    assert next(r for r in load_rules().rules if r.id == "postpartum_depression").jurisdiction == "US and EU"
+
+
+def test_no_jurisdiction_is_more_permissive_than_both_for_any_single_answer():
+    """For each rule's triggering answers, 'both' is at least as strict as the US and the EU rules alone."""
+    rank = {"candidate": 0, "caution": 1, "contraindication": 2}
+    for on, _off in CASES.values():
+        both = rank[evaluate(patient(**on), jurisdiction="both").level]
+        assert both >= rank[evaluate(patient(**on), jurisdiction="us").level]
+        assert both >= rank[evaluate(patient(**on), jurisdiction="eu").level]
+
+
+def test_regulatory_table_states_both_blood_pressure_durations_and_the_mdsi_reduction():
+    table = content.regulatory_comparison()
+    bp = table.row("blood_pressure")
+    assert "4 hours" in bp.us and "1 to 2 hours" in bp.eu
+    dosing = table.row("dosing_age")
+    assert "one-time" not in dosing.us and "56 mg twice weekly" in dosing.us
+    warnings = table.row("warnings")
+    assert "bladder" in warnings.us and "bladder" in warnings.eu

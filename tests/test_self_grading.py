@@ -72,7 +72,7 @@ def test_partial_then_full_marks_a_second_run_replaces_the_grade_and_earns_the_c
     assert snapshot(copy) == before, "answers are never overwritten"
     written = certificate.make_certificate("  Dr   Sam Lee ", root=root)
     page = written[0].read_text()
-    assert "Dr Sam Lee" in page and "100%" in page and "1 November 2026" in page and "Record code" in page
+    assert "Dr Sam Lee" in page and "100%" in page and "1 December 2026" in page and "Record code" in page
     assert "Start here: graded check" in page
     if certificate.browser_for_pdf():
         assert written[-1].suffix == ".pdf" and written[-1].read_bytes().startswith(b"%PDF")
