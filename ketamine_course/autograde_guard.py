@@ -36,7 +36,7 @@ NOTE_ID = "grading-changes-note"
 COSMETIC_METADATA = {"jupyter", "collapsed", "scrolled", "deletable", "editable", "trusted", "execution"}
 NBGRADER_FIELDS = ("grade", "solution", "locked", "task", "points", "grade_id")
 # nbgrader's record of the submission time: kept (release_feedback reads it from the feedback folder).
-NBGRADER_FILES = {"timestamp.txt"}
+NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
 # Files a learner's own folder makes while they work: removed before grading without a report.
 COURSE_BYPRODUCTS = ("answers.unreadable-*.json",)
 

@@ -45,9 +45,11 @@ ITEMS = {item.id: item for a in assessments().values() for item in a.items}
 
 
 def formative(path: str) -> bool:
-    """The formative banks carry their own keys, since they teach (design.md); they are checked below
-    for copies of graded items instead."""
-    return Path(path).parent == PACKAGE / "content" / "quizzes"
+    """The formative banks carry their own keys, since they teach (design.md), and so do the teaching
+    modules' pages that show them; they are checked below for copies of graded items instead."""
+    path = Path(path)
+    teaching_page = path.suffix == ".html" and (REPO / "course" / f"{path.stem}.ipynb").exists()
+    return path.parent == PACKAGE / "content" / "quizzes" or teaching_page
 
 
 def squash(text: str) -> str:

@@ -12,7 +12,6 @@ import html
 import json
 import os
 import re
-import shutil
 
 import nbformat
 import pytest
@@ -469,11 +468,7 @@ def test_grade_my_work_and_the_certificate_are_protected(tmp_path, monkeypatch):
     from ketamine_course import certificate, self_grading
 
     monkeypatch.setenv("KETAMINE_COURSE_DATA", str(tmp_path / "data"))
-    root = copy_course(tmp_path / "course_root")
-    for folder in ("solutions", "assignments"):
-        for assignment in (root / folder).iterdir():
-            if assignment.name != PS0:
-                shutil.rmtree(assignment)
+    root = copy_course(tmp_path / "course_root", only=PS0)
     mine = tmp_path / "my_copy"
     mine.mkdir()
     nb, *_ = exploit_in_added_cell(root)
