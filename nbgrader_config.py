@@ -8,6 +8,8 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades
 
+from ketamine_course import autograde_guard
+
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
@@ -32,6 +34,12 @@ c.Autograde.exclude_overwriting = {
 # What a clinician sees where the solution was: a friendly line, not `raise NotImplementedError()`.
 c.ClearSolutions.code_stub = {"python": "# Your answer is saved automatically when you use the question in this cell."}
 c.ClearSolutions.text_stub = "Write your answer in the box above."
+
+# Grading runs only the course's code: before execution every code cell is put back as released, code
+# cells a learner added are dropped, and the folder keeps only the notebook and its answer store.
+# What was undone is logged, flagged in the gradebook and explained to the learner
+# (ketamine_course/autograde_guard.py).
+autograde_guard.protect(c)
 
 # A cell that runs longer than this is stopped and scores 0; the rest of the notebook is still graded.
 c.Execute.timeout = 30

@@ -180,13 +180,20 @@ class CohortRun:
     seconds: float = 0.0
     feedback: bool = False
     log: Path = None
+    changes: dict = field(default_factory=dict)  # student -> changes the grader undid (autograde_guard)
 
     def summary(self) -> str:
         graded = len(self.students) - len(self.failures)
         line = (f"Autograded {graded} of {len(self.students)} students of {self.assignment}"
                 f"{' (with feedback)' if self.feedback else ''} in {progress_bar.duration(self.seconds)}")
+        if self.changes:
+            changed = list(self.changes.items())
+            listed = "; ".join(f"{student} ({len(found)} change(s))" for student, found in changed[:FAILURES_LISTED])
+            more = f"; and {len(changed) - FAILURES_LISTED} more" if len(changed) > FAILURES_LISTED else ""
+            line += (f"; the grader undid changes to the notebook or its files for {len(changed)} student(s), "
+                     f"graded on their saved answers only: {listed}{more}")
         if not self.failures:
-            return line + "."
+            return line + "." + (f" Details: {self.log}" if self.changes else "")
         failed = list(self.failures.items())
         listed = "; ".join(f"{student} ({reason})" for student, reason in failed[:FAILURES_LISTED])
         more = f"; and {len(failed) - FAILURES_LISTED} more" if len(failed) > FAILURES_LISTED else ""
@@ -270,6 +277,7 @@ def grade_cohort(assignment: str, root: Path = None, feedback: bool = False, str
     run.log = root / REPORTS_FOLDER / f"grade_cohort_{assignment}.log"
     run.log.parent.mkdir(parents=True, exist_ok=True)
     timer = progress_bar.Timer()
+    coursedir = _coursedir(root)
     with in_course(root), open(run.log, "w", encoding="utf-8") as log:
         api = nbgrader_api(root)
         with progress_bar.bar(total=len(students), unit="student", desc=f"Autograding {assignment}",
@@ -283,9 +291,36 @@ def grade_cohort(assignment: str, root: Path = None, feedback: bool = False, str
                     run.failures[student], details = failure
                     log.write(details + "\n")
                     log.flush()
+                else:
+                    undone = grading_changes(root, assignment, student, coursedir)
+                    if undone:
+                        run.changes[student] = undone
+                        log.writelines(f"grading changes: {c.get('instructor', '')}\n" for c in undone)
+                        log.flush()
                 bar.update(1)
     run.seconds = timer.elapsed
     return run
+
+
+def grading_changes(root: Path, assignment: str, student: str, coursedir=None) -> list:
+    """What autograde undid in a student's submission (cells restored or removed, files not used)."""
+    from .autograde_guard import read_changes
+
+    coursedir = coursedir or _coursedir(root)
+    with chdir(root):
+        folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment)).resolve()
+    return read_changes(folder)
+
+
+def changes_by_student(root: Path, table) -> dict:
+    """(assignment, student) -> number of changes autograde undid, for every submission that had any."""
+    found = {}
+    coursedir = _coursedir(root)
+    for assignment, student in sorted(table.submitted):
+        count = len(grading_changes(root, assignment, student, coursedir))
+        if count:
+            found[(assignment, student)] = count
+    return found
 
 
 # --- export-grades -----------------------------------------------------------------------------
@@ -299,6 +334,7 @@ class Export:
     objectives: int
     unmapped: list  # grade cells that match no item of the course's assessments
     ungraded: int  # grades not given yet (count 0 until they are)
+    changed: int = 0  # submissions in which autograde undid changes (column grading_changes)
 
     def summary(self) -> str:
         line = (f"Exported {self.students} students: {self.grades_csv} (per assignment) and "
@@ -306,12 +342,15 @@ class Export:
         if self.ungraded:
             line += (f"; {self.ungraded} grade(s) not given yet (written answers to read, or submissions that "
                      "did not autograde) count 0 until they are")
+        if self.changed:
+            line += (f"; {self.changed} submission(s) had changes undone before grading "
+                     "(column grading_changes, details in reports/grade_cohort_*.log)")
         if self.unmapped:
             line += f"; left out of objectives.csv (no learning objective): {', '.join(self.unmapped)}"
         return line + "."
 
 
-def objective_rows(table: GradeTable) -> tuple:
+def objective_rows(table: GradeTable, changes: dict = None) -> tuple:
     """(objective ids in course order, one row per student: id, names, e-mail, score/max/% per objective)."""
     graded = {cell.item.objective for cell in table.cells if cell.item is not None}
     in_course_order = [o.id for a in assessments().values() for o in a.objectives]
@@ -335,6 +374,8 @@ def objective_rows(table: GradeTable) -> tuple:
             row[f"{o} max"] = f"{possible[o]:g}"
             row[f"{o} %"] = f"{100 * earned[o] / possible[o]:.1f}" if possible[o] else ""
         row["items_not_graded_yet"] = ungraded
+        row["grading_changes"] = "; ".join(f"{a}: {n}" for (a, s), n in sorted((changes or {}).items())
+                                           if s == student["id"])
         rows.append(row)
     return objectives, rows
 
@@ -357,15 +398,32 @@ def export_grades(root: Path = None, out: Path = None) -> Export:
             warnings.simplefilter("ignore")
             CsvExportPlugin(to=str(grades_csv)).export(gradebook)
         table = read_grades(gradebook)
-    objectives, rows = objective_rows(table)
+    changes = changes_by_student(root, table)
+    _add_changes_column(grades_csv, changes)
+    objectives, rows = objective_rows(table, changes)
     header = ["student_id", "last_name", "first_name", "email"]
-    header += [f"{o} {part}" for o in objectives for part in ("score", "max", "%")] + ["items_not_graded_yet"]
+    header += [f"{o} {part}" for o in objectives for part in ("score", "max", "%")]
+    header += ["items_not_graded_yet", "grading_changes"]
     with open(objectives_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=header)
         writer.writeheader()
         writer.writerows(rows)
     unmapped = sorted(f"{c.assignment}/{c.name}" for c in table.cells if c.item is None)
-    return Export(grades_csv, objectives_csv, len(table.students), len(objectives), unmapped, len(table.ungraded))
+    return Export(grades_csv, objectives_csv, len(table.students), len(objectives), unmapped, len(table.ungraded),
+                  len(changes))
+
+
+def _add_changes_column(grades_csv: Path, changes: dict) -> None:
+    """nbgrader's grades.csv, plus how many changes autograde undid in each submission (0 if none)."""
+    with open(grades_csv, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    for row in rows:
+        row["grading_changes"] = changes.get((row.get("assignment"), row.get("student_id")), 0)
+    with open(grades_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields + ["grading_changes"])
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 # --- command line ------------------------------------------------------------------------------

@@ -8,11 +8,12 @@ points earned, which nbgrader reads as partial credit.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 from . import answer_store, scoring
 from .citations import short_form
-from .content import graded_item
+from .content import assessments, graded_item
 from .widgets import autograding, describe_answer
 
 
@@ -20,7 +21,8 @@ class Score(float):
     """Points earned. nbgrader reads the plain-text form (a number); people see the HTML form."""
 
     def __new__(cls, points: float, out_of: float):
-        score = super().__new__(cls, round(points, 2))
+        points = points if math.isfinite(points) else 0.0
+        score = super().__new__(cls, round(min(max(points, 0.0), out_of), 2))  # never more than the item's points
         score.out_of = out_of
         return score
 
@@ -43,7 +45,7 @@ def check(item_id: str) -> None:
         warnings.simplefilter("ignore")
         item = graded_item(item_id)
         stored = answer_store.read_store()
-    for problem in stored.problems:
+    for problem in _problems(stored):
         print(problem)
     value = stored.answers.get(item_id)
     if value is None:
@@ -59,15 +61,28 @@ def grade(item_id: str, key, points: float, rationale: str, refs=()) -> Score:
         item = graded_item(item_id)
         stored = answer_store.read_store()
         value = stored.answers.get(item_id)
-        outcome = _score(item, value, key)
+        try:
+            outcome = _score(item, value, key)
+        except Exception:  # whatever the store holds, a grading cell never fails on it
+            outcome = scoring.Outcome(0.0, False, "The saved answer cannot be read; it counts as unanswered.")
         sources = "; ".join(short_form(k) for k in refs)
-    for problem in stored.problems:
+    for problem in _problems(stored):
         print(problem)
     print(f"{item_id}: {item.stem}")
     print(f"Your answer: {describe_answer(item, value)}")
     print(f"Result: {outcome.verdict}")
     print(f"Why: {rationale}" + (f" ({sources})" if sources else ""))
-    return Score(outcome.fraction * points, points)
+    fraction = outcome.fraction if math.isfinite(outcome.fraction) else 0.0
+    return Score(min(max(fraction, 0.0), 1.0) * points, points)
+
+
+def _problems(stored) -> list:
+    """What the store could not give, plus a line for every saved id that is no graded item of the course."""
+    known = {item.id for a in assessments().values() for item in a.items}
+    unknown = sorted(i for i in stored.answers if i not in known)
+    shown = ", ".join(i if len(i) <= 40 else i[:37] + "..." for i in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+    extra = [f"answers.json holds answers to questions this course does not have ({shown}); they are ignored."]
+    return list(stored.problems) + (extra if unknown else [])
 
 
 def _score(item, value, key) -> scoring.Outcome:

@@ -6,8 +6,9 @@ zero with a message; nothing here raises on a learner's input.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+MAX_NUMBER = 1e12  # larger (or NaN, or infinite) is no answer to any question of the course
 
 # Units a numeric answer may be given in: unit -> (dimension, factor to the dimension's base unit).
 UNITS = {
@@ -92,7 +93,7 @@ def score_numeric(answer, value: float, unit: str, tolerance: float) -> Outcome:
     if not isinstance(answer, dict) or "value" not in answer or "unit" not in answer:
         return Outcome(0.0, False, "The saved answer is not a number with a unit; it counts as unanswered.")
     given, given_unit = answer["value"], answer["unit"]
-    if isinstance(given, bool) or not isinstance(given, (int, float)) or not math.isfinite(given):
+    if isinstance(given, bool) or not isinstance(given, (int, float)) or not abs(given) <= MAX_NUMBER:
         return Outcome(0.0, False, "The saved answer is not a number; it counts as unanswered.")
     converted = convert(float(given), str(given_unit), unit)
     if converted is None:

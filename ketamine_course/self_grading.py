@@ -86,6 +86,9 @@ def _prepare(assignment: str, folder: Path, root: Path) -> Path:
     if not folder.is_dir() or not any(folder.glob("*.ipynb")):
         raise SelfGradingError(f"No notebook of {assignment} was found in {folder}. Open the assignment, "
                                "answer the questions, then grade it.")
+    if (folder / "answers.json").is_symlink():
+        raise SelfGradingError(f"answers.json in {folder} is a link to another file, not your saved answers, so "
+                               "it cannot be graded. Delete it and answer the questions again.")
     course = grading_course()
     course.mkdir(parents=True, exist_ok=True)
     shutil.copy2(root / "nbgrader_config.py", course / "nbgrader_config.py")

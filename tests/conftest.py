@@ -34,13 +34,18 @@ def course_env(**extra) -> dict:
     return env
 
 
-def copy_course(target: Path) -> Path:
-    """A scratch course: what a fresh clone holds, without runtime folders."""
+def copy_course(target: Path, only: str | None = None) -> Path:
+    """A scratch course: what a fresh clone holds, without runtime folders (with `only`, one assignment)."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "nbgrader_config.py", target)
     for folder in ("course", "solutions", "assignments"):
         shutil.copytree(REPO / folder, target / folder,
                         ignore=shutil.ignore_patterns("answers*.json", ".answers*", ".ipynb_checkpoints"))
+    if only is not None:
+        for folder in ("solutions", "assignments"):
+            for assignment in (target / folder).iterdir():
+                if assignment.name != only:
+                    shutil.rmtree(assignment)
     return target
 
 

@@ -1,6 +1,8 @@
 import json
 import threading
 
+import pytest
+
 from ketamine_course import answer_store
 
 
@@ -71,3 +73,44 @@ def test_source_folder_answers_stay_in_memory(tmp_path):
     released.mkdir(parents=True)
     assert not answer_store.is_source_folder(released)
     assert answer_store.read_store(released).answers == {}
+
+
+def write_raw(folder, entries: str) -> None:
+    (folder / "answers.json").write_text(
+        '{"format": "%s", "version": %d, "answers": {%s}}' % (answer_store.FORMAT, answer_store.VERSION, entries),
+        encoding="utf-8")
+
+
+@pytest.mark.parametrize("value, words", [
+    ('{"value": NaN, "unit": "mg"}', "finite"),
+    ('{"value": -Infinity, "unit": "mg"}', "finite"),
+    ("9" * 5000, "too large"),
+    ("1e300", "too large"),
+    ('"' + "x" * 30_000 + '"', "longer than"),
+    ('[[[[["a"]]]]]', "nested"),
+    ("[" + ", ".join(['"a"'] * 500) + "]", "more choices"),
+])
+def test_a_hostile_value_is_unanswered_for_its_item_only(tmp_path, value, words):
+    write_raw(tmp_path, f'"ps0.q1": {{"value": "b"}}, "ps0.q3": {{"value": {value}}}')
+    stored = answer_store.read_store(tmp_path)
+    assert stored.answers == {"ps0.q1": "b"}
+    assert len(stored.problems) == 1 and words in stored.problems[0] and "ps0.q3" in stored.problems[0]
+
+
+def test_a_huge_or_linked_or_folder_store_is_unreadable_with_a_message(tmp_path):
+    big = tmp_path / "big"
+    big.mkdir()
+    write_raw(big, '"ps0.q1": {"value": "%s"}' % ("p" * 2_000_000))
+    assert "too large" in answer_store.read_store(big).problems[0]
+    many = tmp_path / "many"
+    many.mkdir()
+    write_raw(many, ", ".join(f'"x{i}": {{"value": 1}}' for i in range(1000)))
+    assert answer_store.read_store(many).unreadable
+    folder = tmp_path / "folder"
+    (folder / "answers.json").mkdir(parents=True)
+    assert answer_store.read_store(folder).unreadable
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "answers.json").symlink_to(big / "answers.json")
+    stored = answer_store.read_store(linked)
+    assert stored.unreadable and "link" in stored.problems[0]

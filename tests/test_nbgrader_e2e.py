@@ -6,6 +6,7 @@ cell and a cell that never finishes.
 """
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import shutil
@@ -41,6 +42,21 @@ def grade_cell_ids(nb):
             if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
 
 
+def recorded_answers(solution) -> dict:
+    """The answers the solution notebook records with `ui.record(...)`, as its widgets would save them.
+
+    Autograde runs only the course's code (autograde_guard), so a submitted solution notebook is graded
+    on its saved answers like any other, not on the code in its answer cells."""
+    answers = {}
+    for cell in solution.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "ui.record":
+                answers[ast.literal_eval(node.args[0])] = ast.literal_eval(node.args[1])
+    return answers
+
+
 def submit(course, student, notebook, answers=None, raw_store=None, assignment=ASSIGNMENT, name=NOTEBOOK):
     folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True)
@@ -60,7 +76,7 @@ def graded_course(tmp_path_factory):
         nbgrader(course, "generate_assignment", name, "--force")
         released = nbformat.read(course / "assignments" / name / f"{fixture['notebook']}.ipynb", as_version=4)
         solution = nbformat.read(course / "solutions" / name / f"{fixture['notebook']}.ipynb", as_version=4)
-        submit(course, "perfect", solution, assignment=name, name=fixture["notebook"])
+        submit(course, "perfect", solution, recorded_answers(solution), assignment=name, name=fixture["notebook"])
         submit(course, "blank", released, assignment=name, name=fixture["notebook"])
         submit(course, "partial", released, fixture["partial"]["answers"], assignment=name, name=fixture["notebook"])
         submit(course, "student", released, fixture["right"], assignment=name, name=fixture["notebook"])
@@ -100,7 +116,7 @@ def auto_score(course, student, assignment=ASSIGNMENT, notebook=NOTEBOOK):
 @pytest.mark.parametrize("assignment", sorted(FIXTURES))
 @pytest.mark.parametrize("student", ["perfect", "student", "blank", "partial"])
 def test_every_assignment_grades_its_fixture_students(graded_course, assignment, student):
-    """Perfect (the solution notebook), a student who answers everything right through the store,
+    """Perfect (the solution notebook with its answers saved), a student who answers everything right through the store,
     an untouched notebook, and a partly right one, for every assignment of the course."""
     course, _ = graded_course
     fixture = FIXTURES[assignment]
@@ -120,11 +136,15 @@ def test_edge_case_submissions(graded_course, student, expected):
     assert score == pytest.approx(expected)
 
 
-def test_runaway_cell_was_stopped_by_the_timeout(graded_course):
+def test_runaway_cell_was_removed_before_it_could_run(graded_course):
+    """A learner's added cell never runs (autograde runs only the course's code); a course cell that ran
+    away would still be stopped by the per-cell timeout."""
     course, _ = graded_course
     nb = nbformat.read(course / "autograded" / "runaway" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    assert any("Timeout" in e.ename or "KeyboardInterrupt" in e.ename for e in errors), errors
+    assert not [c for c in nb.cells if c.cell_type == "code" and "while True" in c.source]
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert "A code cell you added was removed" in nbformat.writes(nb)
+    assert "c.Execute.timeout = 30" in (REPO / "nbgrader_config.py").read_text()
 
 
 def test_tampered_and_deleted_cells_were_restored(graded_course):

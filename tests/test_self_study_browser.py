@@ -2,7 +2,6 @@
 Grade my work and the certificate (refused before passing, made after)."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 import yaml
@@ -22,11 +21,7 @@ ASSIGNMENT = "ps0_start_here"
 def solo_lab(tmp_path_factory):
     """A course whose only graded assignment is Start here's, so that passing it earns the certificate."""
     base_dir = tmp_path_factory.mktemp("self-study")
-    root = copy_course(base_dir / "course_root")
-    for folder in ("solutions", "assignments"):
-        for assignment in (root / folder).iterdir():
-            if assignment.name != ASSIGNMENT:
-                shutil.rmtree(assignment)
+    root = copy_course(base_dir / "course_root", only=ASSIGNMENT)
     data = base_dir / "learner-data"
     ARTIFACTS.mkdir(exist_ok=True)
     with jupyter_lab(root, ARTIFACTS / "jupyterlab-self-study.log", KETAMINE_COURSE_DATA=str(data)) as (url, token):
