@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -68,8 +69,22 @@ def readable(path: Path) -> str:
 
 
 def learner_files(*folders) -> dict:
-    return {str(p): squash(readable(p)) for folder in folders for p in sorted(Path(folder).rglob("*"))
+    return read_all(p for folder in folders for p in sorted(Path(folder).rglob("*")))
+
+
+def read_all(paths) -> dict:
+    return {str(p): squash(readable(p)) for p in paths
             if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".png", ".pdf"}}
+
+
+def shipped_package_files() -> list:
+    """What an installed package holds: its modules and the package data pyproject.toml ships (not the
+    authors' fact log, which records key changes and stays with the instructor's source)."""
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    files = sorted(PACKAGE.rglob("*.py"))
+    for pattern in patterns["ketamine_course"]:
+        files += sorted(PACKAGE.glob(pattern))
+    return files
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +99,7 @@ def handout_pages(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def everything(handout_pages):
-    return learner_files(REPO / "assignments", PACKAGE, handout_pages)
+    return {**learner_files(REPO / "assignments", handout_pages), **read_all(shipped_package_files())}
 
 
 def test_every_graded_item_has_its_key_read_from_the_hidden_tests():
