@@ -70,6 +70,11 @@ def _first_line(source: str) -> str:
     return line if len(line) <= 60 else line[:57] + "..."
 
 
+def _has_cell_ids(nb) -> bool:
+    """Cell ids exist from nbformat 4.5 on."""
+    return (nb.get("nbformat", 4), nb.get("nbformat_minor", 0)) >= (4, 5)
+
+
 def _nbgrader_meta(cell) -> dict:
     meta = cell.get("metadata", {}).get("nbgrader")
     return meta if isinstance(meta, dict) else {}
@@ -130,12 +135,11 @@ class RestoreReleasedCells(Preprocessor):
                 kept.append(cell)
         kept = self._put_back_missing(kept, order, reference, seen, changes)
         for cell in kept:  # cell ids (nbformat 4.5 and later) must be unique; older notebooks have none
-            if (nb.get("nbformat", 4), nb.get("nbformat_minor", 0)) < (4, 5):
+            if not _has_cell_ids(nb):
                 cell.pop("id", None)
-                continue
-            if not isinstance(cell.get("id"), str) or cell["id"] in ids or cell["id"] == NOTE_ID:
+            elif not isinstance(cell.get("id"), str) or cell["id"] in ids or cell["id"] == NOTE_ID:
                 cell["id"] = uuid.uuid4().hex[:8]
-            ids.add(cell["id"])
+            ids.add(cell.get("id"))
         nb.cells = kept
         if kernelspec:
             submitted = nb.metadata.get("kernelspec")
@@ -237,7 +241,7 @@ class KeepOnlyAnswerFiles(Preprocessor):
             self.log.warning("Grading guard (%s, %s): %s", info["student"], info["notebook"], change["instructor"])
         if changes:
             note = {"cell_type": "markdown", "metadata": {}, "source": learner_note(changes)}
-            if (nb.get("nbformat", 4), nb.get("nbformat_minor", 0)) >= (4, 5):
+            if _has_cell_ids(nb):
                 note["id"] = NOTE_ID
             nb.cells.insert(0, from_dict(note))
         guard["changes"] = changes

@@ -25,6 +25,8 @@ def short_form(key: str) -> str:
         brand = ref.title.split()[0].capitalize()
         region = "EU" if "(EU)" in ref.title or "EU" in ref.source else "US"
         return f"{brand} {region} label {ref.year}"
+    if ref.authors.lower().startswith("authors not confirmed"):  # cite by the journal instead
+        return f"{ref.source.split('.')[0]} {ref.year}"
     return f"{surname}{' et al.' if many else ''} {ref.year}"
 
 

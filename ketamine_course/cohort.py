@@ -187,17 +187,20 @@ class CohortRun:
         line = (f"Autograded {graded} of {len(self.students)} students of {self.assignment}"
                 f"{' (with feedback)' if self.feedback else ''} in {progress_bar.duration(self.seconds)}")
         if self.changes:
-            changed = list(self.changes.items())
-            listed = "; ".join(f"{student} ({len(found)} change(s))" for student, found in changed[:FAILURES_LISTED])
-            more = f"; and {len(changed) - FAILURES_LISTED} more" if len(changed) > FAILURES_LISTED else ""
-            line += (f"; the grader undid changes to the notebook or its files for {len(changed)} student(s), "
-                     f"graded on their saved answers only: {listed}{more}")
+            listed = _first_few({s: f"{len(found)} change(s)" for s, found in self.changes.items()})
+            line += (f"; the grader undid changes to the notebook or its files for {len(self.changes)} student(s), "
+                     f"graded on their saved answers only: {listed}")
         if not self.failures:
             return line + "." + (f" Details: {self.log}" if self.changes else "")
-        failed = list(self.failures.items())
-        listed = "; ".join(f"{student} ({reason})" for student, reason in failed[:FAILURES_LISTED])
-        more = f"; and {len(failed) - FAILURES_LISTED} more" if len(failed) > FAILURES_LISTED else ""
-        return line + f"; {len(failed)} failed: {listed}{more}. Details: {self.log}"
+        return line + f"; {len(self.failures)} failed: {_first_few(self.failures)}. Details: {self.log}"
+
+
+def _first_few(by_student: dict) -> str:
+    """'ana (why); ben (why); and 3 more': the first FAILURES_LISTED students with what is said of each."""
+    pairs = list(by_student.items())
+    listed = "; ".join(f"{student} ({what})" for student, what in pairs[:FAILURES_LISTED])
+    more = f"; and {len(pairs) - FAILURES_LISTED} more" if len(pairs) > FAILURES_LISTED else ""
+    return listed + more
 
 
 def nbgrader_api(root: Path):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .models import Assessment, DataSet, QuestionBank, ReferenceLibrary, VignetteSet
+from .models import Assessment, DataSet, QuestionBank, ReferenceLibrary, RegulatoryComparison, VignetteSet
 
 CONTENT_DIR = Path(str(resources.files("ketamine_course") / "content"))
 
@@ -110,6 +110,4 @@ def vignette(vignette_id: str):
 @lru_cache(maxsize=None)
 def regulatory_comparison():
     """The US/EU side-by-side table for esketamine: `content/data/regulatory_us_eu.yaml`."""
-    from .models import RegulatoryComparison
-
     return RegulatoryComparison.model_validate(_read_yaml(CONTENT_DIR / "data" / "regulatory_us_eu.yaml"))

@@ -294,6 +294,10 @@ class RegulatoryRow(Strict):
     revision_read: str  # which label revision was read for this row
 
 
+# Which columns of the US/EU table a jurisdiction choice shows ("both": the US and the EU side by side).
+JURISDICTION_COLUMNS = {"both": ("us", "eu"), "us": ("us",), "eu": ("eu",)}
+
+
 class RegulatoryComparison(Strict):
     title: str
     description: str

@@ -16,7 +16,7 @@ from IPython.display import HTML
 
 from . import monitoring
 from .citations import inline_html
-from .content import CONTENT_DIR, _read_yaml
+from .content import CONTENT_DIR, _read_yaml, regulatory_comparison
 
 SCENARIO_FILE = CONTENT_DIR / "monitoring_scenarios.yaml"
 
@@ -80,17 +80,12 @@ REGULATORY_ROWS = ("observation", "setting", "blood_pressure")  # rows of the US
 
 def regulatory_rows(jurisdiction: str) -> list[tuple[str, str, list]]:
     """(topic, rule, refs) of the observation and monitoring rows for one jurisdiction, from the shared
-    US/EU table (`content.regulatory_comparison`); an empty list when that table is not available."""
+    US/EU table (`content.regulatory_comparison`)."""
     if jurisdiction not in JURISDICTIONS:
         raise ValueError(f"Unknown jurisdiction {jurisdiction!r}; choose one of {sorted(JURISDICTIONS)}")
-    try:
-        from .content import regulatory_comparison
-        table = regulatory_comparison()
-    except (ImportError, FileNotFoundError):
-        return []
-    by_id = {row.id: row for row in table.rows}
-    return [(by_id[r].topic, getattr(by_id[r], jurisdiction.lower()), list(by_id[r].refs))
-            for r in REGULATORY_ROWS if r in by_id]
+    table = regulatory_comparison()
+    return [(row.topic, getattr(row, jurisdiction.lower()), list(row.refs))
+            for row in map(table.row, REGULATORY_ROWS)]
 
 
 def protocol_html(jurisdiction: str = "US") -> str:
@@ -103,13 +98,9 @@ def protocol_html(jurisdiction: str = "US") -> str:
         items.append(f"<li><b>{name}: {t.systolic}/{t.diastolic} mmHg</b> ({kind}). {html.escape(t.meaning)} "
                      f"{inline_html(t.refs)}</li>")
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in p.notes)
-    rows = regulatory_rows(jurisdiction)
-    if rows:
-        juris = "".join(f"<li><b>{html.escape(topic)} ({jurisdiction}):</b> {html.escape(rule)} {inline_html(refs)}</li>"
-                        for topic, rule, refs in rows)
-        juris = (f"<h5>Observation and monitoring: {html.escape(JURISDICTIONS[jurisdiction])}</h5><ul>{juris}</ul>")
-    else:
-        juris = ""
+    juris = "".join(f"<li><b>{html.escape(topic)} ({jurisdiction}):</b> {html.escape(rule)} {inline_html(refs)}</li>"
+                    for topic, rule, refs in regulatory_rows(jurisdiction))
+    juris = f"<h5>Observation and monitoring: {html.escape(JURISDICTIONS[jurisdiction])}</h5><ul>{juris}</ul>"
     return (f"<div class='kc-protocol' style='border:1px solid #bbb;padding:8px 12px'>"
             f"<h4 style='margin-top:0'>Decision lines used by the simulator</h4><ul>{''.join(items)}{notes}</ul>"
             f"{juris}<p><small>Sources: {inline_html(p.refs)}</small></p></div>")

@@ -149,13 +149,7 @@ LABEL_NAMES = {"spravato_uspi": "US esketamine label", "spravato_smpc": "EU eske
 
 def cite(key: str) -> str:
     """A short citation for captions: labels by name, papers as 'Author et al. year'."""
-    if key in LABEL_NAMES:
-        return LABEL_NAMES[key]
-    from .content import reference
-    ref = reference(key)
-    if ref.authors.lower().startswith("authors not confirmed"):  # name the journal instead
-        return f"{ref.source.split('.')[0]} {ref.year}"
-    return short_form(key)
+    return LABEL_NAMES.get(key) or short_form(key)
 
 
 def _minutes(hours: float) -> str:

@@ -11,6 +11,7 @@ import ipywidgets as w
 
 from .citations import inline_html
 from .content import regulatory_comparison
+from .models import JURISDICTION_COLUMNS
 
 JURISDICTIONS = (("US and EU", "both"), ("US only", "us"), ("EU only", "eu"))
 ALL_TOPICS = "all"
@@ -20,11 +21,11 @@ _TD = "<td style='text-align:left;vertical-align:top;padding:4px 8px'>"
 
 def table_html(topic: str = ALL_TOPICS, jurisdiction: str = "both") -> str:
     """The comparison as an HTML table, for one topic or all, and for the US, the EU or both."""
-    if jurisdiction not in {"both", "us", "eu"}:
+    if jurisdiction not in JURISDICTION_COLUMNS:
         raise ValueError(f"unknown jurisdiction {jurisdiction!r}")
     table = regulatory_comparison()
     rows = table.rows if topic == ALL_TOPICS else [table.row(topic)]
-    columns = {"both": ("us", "eu"), "us": ("us",), "eu": ("eu",)}[jurisdiction]
+    columns = JURISDICTION_COLUMNS[jurisdiction]
     names = {"us": "United States (label and REMS)", "eu": "European Union (SmPC)"}
     head = "".join(f"{_TH}{names[c]}</th>" for c in columns)
     body = []

@@ -10,6 +10,8 @@ import html
 import ipywidgets as w
 
 from .citations import inline_html
+from .content import regulatory_comparison
+from .models import JURISDICTION_COLUMNS
 from .screening import BASIS_LABELS, DIAGNOSIS_LABELS, JURISDICTION_LABELS, Patient, Verdict, evaluate, load_rules
 
 DISCLAIMER = ("This checklist is a teaching tool. It does not decide for a real patient: the decision to treat "
@@ -55,10 +57,8 @@ SUMMARY_TOPICS = ("contraindications", "setting", "observation")
 
 def label_summary_html(jurisdiction: str) -> str:
     """What the chosen label(s) say about contraindications, setting and observation (the US/EU table's rows)."""
-    from .content import regulatory_comparison
-
     table = regulatory_comparison()
-    sides = {"both": ("us", "eu"), "us": ("us",), "eu": ("eu",)}[jurisdiction]
+    sides = JURISDICTION_COLUMNS[jurisdiction]
     names = {"us": "US", "eu": "EU"}
     lines = []
     for topic in SUMMARY_TOPICS:
@@ -83,7 +83,7 @@ class ScreeningForm:
         self.diastolic = w.BoundedIntText(value=80, min=20, max=200, description="Diastolic BP (mmHg)", style=style)
         self.age = w.BoundedIntText(value=40, min=0, max=120, description="Age (years)", style=style)
         self.jurisdiction = w.ToggleButtons(
-            options=[(JURISDICTION_LABELS[j], j) for j in _jurisdictions()], value="both",
+            options=[(label, j) for j, label in JURISDICTION_LABELS.items()], value="both",
             description="Apply the rules of", style=style,
             tooltips=["Both labels: the stricter wherever they differ", "US label and REMS only", "EU label only"])
         self.flags = {
@@ -165,13 +165,6 @@ class ScreeningForm:
         ], layout=w.Layout(border="1px solid #bbb", padding="8px 12px", margin="8px 0"))
         box.add_class("kc-screening")
         return box
-
-
-def _jurisdictions() -> list:
-    """'both', then the jurisdictions that the US/EU table has columns for."""
-    from .models import RegulatoryRow
-
-    return ["both"] + [j for j in ("us", "eu") if j in RegulatoryRow.model_fields]
 
 
 def show():

@@ -50,6 +50,13 @@ def index(nb, grade_id):
     return nb.cells.index(cell(nb, grade_id))
 
 
+def with_added_cell(course, source, assignment=PS0):
+    """The released notebook with one code cell of the learner's own just after the setup cell."""
+    nb = released(course, assignment)
+    nb.cells.insert(index(nb, "setup") + 1, nbformat.v4.new_code_cell(source))
+    return nb
+
+
 def first_answer_cell(nb):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code")
 
@@ -73,9 +80,7 @@ def exploit_in_answer_cell(course, assignment=PS0):
 
 
 def exploit_in_added_cell(course, assignment=PS0):
-    nb = released(course, assignment)
-    nb.cells.insert(index(nb, "setup") + 1, nbformat.v4.new_code_cell(EXPLOIT))
-    return nb, {}, None, {}
+    return with_added_cell(course, EXPLOIT, assignment), {}, None, {}
 
 
 def overflowing_score(course):
@@ -98,25 +103,20 @@ def patched_scoring(course):
 
 
 def patched_builtins(course):
-    nb = released(course)
-    nb.cells.insert(index(nb, "setup") + 1, nbformat.v4.new_code_cell(
-        "import builtins\nbuiltins.round = lambda x, n=None: 1.0\nbuiltins.min = lambda *a, **k: 1.0\n"))
-    return nb, {}, None, {}
+    source = "import builtins\nbuiltins.round = lambda x, n=None: 1.0\nbuiltins.min = lambda *a, **k: 1.0\n"
+    return with_added_cell(course, source), {}, None, {}
 
 
 def input_transformer(course):
-    nb = released(course)
-    nb.cells.insert(index(nb, "setup") + 1, nbformat.v4.new_code_cell(
-        "def rewrite(lines):\n"
-        "    return [l.replace('grading.grade(', '(lambda *a, **k: None)(') for l in lines]\n"
-        "get_ipython().input_transformers_post.append(rewrite)\n"))
-    return nb, {}, None, {}
+    source = ("def rewrite(lines):\n"
+              "    return [l.replace('grading.grade(', '(lambda *a, **k: None)(') for l in lines]\n"
+              "get_ipython().input_transformers_post.append(rewrite)\n")
+    return with_added_cell(course, source), {}, None, {}
 
 
 def odd_comparison(course):
     """A value that equals everything, recorded by an added cell; and the store patched to hand it out."""
-    nb = released(course)
-    nb.cells.insert(index(nb, "setup") + 1, nbformat.v4.new_code_cell(
+    nb = with_added_cell(course, (
         "class AlwaysEqual(str):\n"
         "    def __eq__(self, other): return True\n"
         "    __hash__ = str.__hash__\n"
@@ -175,9 +175,7 @@ def duplicated_grade_cell(course):
 
 
 def runaway_cell(course):
-    nb = released(course)
-    nb.cells.insert(index(nb, "setup") + 1, nbformat.v4.new_code_cell("while True:\n    pass"))
-    return nb, RIGHT, None, {}
+    return with_added_cell(course, "while True:\n    pass"), RIGHT, None, {}
 
 
 def shadow_package(course):
