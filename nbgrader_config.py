@@ -8,7 +8,7 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades
 
-from ketamine_course import autograde_guard
+from ketamine_course.instructor import autograde_guard
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -25,7 +25,7 @@ c.CourseDirectory.ignore = [
     ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".answers.lock", ".answers-*.tmp",
 ]
 # Autograde copies the source folder's files over each submission: never an answer store.
-# (The course never writes one in solutions/, see ketamine_course/answer_store.py; this is a second guard.)
+# (The course never writes one in solutions/, see ketamine_course/storage/answer_store.py; this is a second guard.)
 _source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "solutions")
 c.Autograde.exclude_overwriting = {
     name: ["answers.json"] for name in (os.listdir(_source) if os.path.isdir(_source) else [])
@@ -38,7 +38,7 @@ c.ClearSolutions.text_stub = "Write your answer in the box above."
 # Grading runs only the course's code: before execution every code cell is put back as released, code
 # cells a learner added are dropped, and the folder keeps only the notebook and its answer store.
 # What was undone is logged, flagged in the gradebook and explained to the learner
-# (ketamine_course/autograde_guard.py).
+# (ketamine_course/instructor/autograde_guard.py).
 autograde_guard.protect(c)
 
 # A cell that runs longer than this is stopped and scores 0; the rest of the notebook is still graded.
@@ -53,5 +53,5 @@ c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearH
 # Late work: each started day after the due date (plus any extension) costs a share of the notebook's
 # points, never taking a score below zero. Due dates: `nbgrader db assignment add ps1_mechanism
 # --duedate="2026-12-01 17:00:00 Europe/London"` (docs/exchange.md).
-c.AssignLatePenalties.plugin_class = "ketamine_course.late_policy.PerDayLatePenalty"
+c.AssignLatePenalties.plugin_class = "ketamine_course.instructor.late_policy.PerDayLatePenalty"
 c.PerDayLatePenalty.share_per_day = 0.10  # 10% of the points per started day late

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from conftest import copy_course, nbgrader  # noqa: E402
 
-from ketamine_course import answer_store  # noqa: E402
+from ketamine_course.storage import answer_store  # noqa: E402
 
 
 def baseline_assignment(course: Path) -> None:

@@ -28,7 +28,9 @@ sys.path.insert(0, str(REPO / "tests"))
 from bench_autograde import baseline_assignment  # noqa: E402
 from conftest import copy_course, nbgrader  # noqa: E402
 
-from ketamine_course import answer_store, cohort, progress_bar  # noqa: E402
+from ketamine_course.instructor import cohort  # noqa: E402
+from ketamine_course.runtime import console_progress, nbgrader  # noqa: E402
+from ketamine_course.storage import answer_store  # noqa: E402
 
 FULL_COHORT = 200
 
@@ -58,7 +60,7 @@ def kernel_start_stop() -> float:
 def autograde_times(api, assignment: str, students: list, kernel_every: int, kernel: list) -> list:
     """Seconds per notebook, one student at a time as grade-cohort does; a kernel timing every few notebooks."""
     seconds = []
-    with progress_bar.bar(total=len(students), unit="student", desc=f"Autograding {assignment}") as bar:
+    with console_progress.bar(total=len(students), unit="student", desc=f"Autograding {assignment}") as bar:
         for n, student in enumerate(students):
             start = time.perf_counter()
             failure = cohort.autograde_student(api, assignment, student)
@@ -81,15 +83,15 @@ def main() -> None:
         yaml.safe_load(p.read_text()) for p in sorted((REPO / "tests/fixtures/assignments").glob("*.yaml")))}
     assignments = sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir() and p.name in fixtures)
     missing = sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir() and p.name not in fixtures)
-    timer = progress_bar.Timer()
+    timer = console_progress.Timer()
     with tempfile.TemporaryDirectory() as tmp:
         course = copy_course(Path(tmp) / "course")
         baseline_assignment(course)
         submit_cohort(course, "baseline", "baseline", students, {})
         for name in assignments:
             submit_cohort(course, name, fixtures[name]["notebook"], students, fixtures[name]["right"])
-        with cohort.in_course(course):
-            api = cohort.nbgrader_api(course)
+        with nbgrader.in_course(course):
+            api = nbgrader.api(course)
             kernel_start_stop()  # warm-up: the first start reads the kernelspec and fills caches
             kernel = []
             baseline = autograde_times(api, "baseline", students, args.kernel_every, kernel)
@@ -110,18 +112,18 @@ def main() -> None:
         median = statistics.median(times)
         p90 = statistics.quantiles(times, n=10)[-1] if len(times) > 1 else times[0]
         print(f"{name}: median {median:.2f} s per notebook (p90 {p90:.2f} s), "
-              f"total {progress_bar.duration(sum(times))}, ratio to baseline {median / baseline_median:.2f}, "
+              f"total {console_progress.duration(sum(times))}, ratio to baseline {median / baseline_median:.2f}, "
               f"kernel start-up {kernel_median / median:.0%}")
     print(f"course notebooks: median {course_median:.2f} s per notebook; ratio to baseline "
           f"{course_median / baseline_median:.2f}; kernel start-up {kernel_median / course_median:.0%} of a notebook, "
           f"the course's own cells {max(0.0, course_median - baseline_median) / course_median:.0%}")
     print(f"autograding {args.students} students x {len(assignments)} assignments: {len(every)} notebooks in "
-          f"{progress_bar.duration(total)} ({progress_bar.duration(total / len(assignments))} per assignment)")
+          f"{console_progress.duration(total)} ({console_progress.duration(total / len(assignments))} per assignment)")
     if args.students != FULL_COHORT:
         scale = FULL_COHORT / args.students
         print(f"extrapolated, not measured: {FULL_COHORT} students x {len(assignments)} assignments would take about "
-              f"{progress_bar.duration(total * scale)} at this rate")
-    print(f"whole benchmark (set-up included): {progress_bar.duration(timer.elapsed)}")
+              f"{console_progress.duration(total * scale)} at this rate")
+    print(f"whole benchmark (set-up included): {console_progress.duration(timer.elapsed)}")
 
 
 if __name__ == "__main__":

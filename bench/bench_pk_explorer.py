@@ -25,7 +25,7 @@ def main():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from ketamine_course import pk_explorer
+    from ketamine_course.widgets import pk_explorer
 
     explorer = pk_explorer.Explorer()  # builds the widgets and draws once (warm-up)
     doses = [round(0.1 + 0.05 * k, 2) for k in range(30)]

@@ -15,34 +15,14 @@ import os
 import sys
 from pathlib import Path
 
-START_PAGE = "course/00_start_here.ipynb"
+from ketamine_course.content import course_facts
+from ketamine_course.core.errors import CourseError
+from ketamine_course.runtime import nbgrader
+from ketamine_course.storage.paths import course_root
 
 # Modules that add subcommands; each has add_commands(subparsers). Imported only when the CLI runs.
-COMMAND_MODULES = ["self_grading", "certificate", "progress_report", "reader", "handouts", "cohort",
-                   "item_analysis", "workshop"]
-
-
-def course_root(start=None) -> Path:
-    """The folder holding nbgrader_config.py and course/: from KETAMINE_COURSE_ROOT, else upwards from here."""
-    if os.environ.get("KETAMINE_COURSE_ROOT"):
-        return Path(os.environ["KETAMINE_COURSE_ROOT"]).resolve()
-    here = Path(start or os.getcwd()).resolve()
-    for folder in [here, *here.parents]:
-        if (folder / "nbgrader_config.py").exists() and (folder / "course").is_dir():
-            return folder
-    package_checkout = Path(__file__).resolve().parent.parent
-    if (package_checkout / "nbgrader_config.py").exists():
-        return package_checkout
-    raise SystemExit("Cannot find the course folder (the one with nbgrader_config.py and course/). "
-                     "Run this command from inside it, or set KETAMINE_COURSE_ROOT.")
-
-
-def environment_with_bin_on_path() -> dict:
-    """os.environ with this Python's bin folder first on PATH, so nbgrader finds alembic and jupyter."""
-    env = dict(os.environ)
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    return env
+COMMAND_MODULES = ["selfstudy.grade_my_work", "selfstudy.certificate", "selfstudy.progress_report", "publish.reader",
+                   "publish.handouts", "instructor.cohort", "instructor.item_analysis", "workshop"]
 
 
 def jupyter_lab_command(root: Path, port: int, open_browser: bool) -> list:
@@ -53,7 +33,7 @@ def jupyter_lab_command(root: Path, port: int, open_browser: bool) -> list:
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         f"--ServerApp.root_dir={root}",
-        f"--LabApp.default_url=/lab/tree/{START_PAGE}",
+        f"--LabApp.default_url=/lab/tree/{course_facts().start_page}",
         f"--ServerApp.open_browser={open_browser}",
         # The course's JupyterLab defaults: every cell rendered (short notebooks), no news pop-ups.
         f"--LabApp.app_settings_dir={Path(__file__).resolve().parent / 'lab_settings'}",
@@ -67,21 +47,29 @@ def cmd_open(args) -> int:
           "token is printed below; keep it private). Stop with Ctrl+C.", flush=True)
     os.chdir(root)
     command = jupyter_lab_command(root, args.port, not args.no_browser)
-    os.execve(command[0], command, environment_with_bin_on_path())
+    os.execve(command[0], command, nbgrader.environment_with_bin_on_path())
 
 
 def cmd_nbgrader(args) -> int:
     root = course_root()
     os.chdir(root)
-    command = [sys.executable, "-m", "nbgrader", *args.rest]
-    os.execve(command[0], command, environment_with_bin_on_path())
+    command = nbgrader.command(*args.rest)
+    os.execve(command[0], command, nbgrader.environment_with_bin_on_path())
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run one command. A CourseError ends it with its message and exit status, never a traceback."""
+    try:
+        return _run(sys.argv[1:] if argv is None else list(argv))
+    except CourseError as problem:
+        print(problem, file=sys.stderr, flush=True)
+        return problem.exit_status
+
+
+def _run(argv: list) -> int:
     if argv[:1] == ["nbgrader"]:  # everything after the word goes to nbgrader untouched
         return cmd_nbgrader(argparse.Namespace(rest=argv[1:]))
-    parser = argparse.ArgumentParser(prog="ketamine-course", description="Ketamine Therapy for Clinicians")
+    parser = argparse.ArgumentParser(prog="ketamine-course", description=course_facts().title)
     sub = parser.add_subparsers(dest="command", required=True)
     p_open = sub.add_parser("open", help="open the course in JupyterLab (127.0.0.1, with a token)")
     p_open.add_argument("--port", type=int, default=8888)

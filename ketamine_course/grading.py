@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 import warnings
 
-from . import answer_store, scoring
-from .citations import short_form
-from .content import assessments, graded_item
-from .widgets import autograding, describe_answer
+from ketamine_course.storage import answer_store
+from ketamine_course.core import scoring
+from ketamine_course.content.citations import short_form
+from ketamine_course.content import assessments, graded_item
+from ketamine_course.runtime import nbgrader
 
 
 class Score(float):
@@ -39,7 +40,7 @@ def check(item_id: str) -> None:
     In the live notebook the item's own widget shows "Saved", so this stays silent there: a line
     printed at Run All, before the learner answers, would only go stale.
     """
-    if not autograding():
+    if not nbgrader.autograding():
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -51,7 +52,7 @@ def check(item_id: str) -> None:
     if value is None:
         print(f"{item_id}: not answered yet. Answer it above; it is saved as soon as you do.")
     else:
-        print(f"{item_id}: answer saved ({describe_answer(item, value)}).")
+        print(f"{item_id}: answer saved ({scoring.describe_answer(item, value)}).")
 
 
 def grade(item_id: str, key, points: float, rationale: str, refs=()) -> Score:
@@ -69,7 +70,7 @@ def grade(item_id: str, key, points: float, rationale: str, refs=()) -> Score:
     for problem in _problems(stored):
         print(problem)
     print(f"{item_id}: {item.stem}")
-    print(f"Your answer: {describe_answer(item, value)}")
+    print(f"Your answer: {scoring.describe_answer(item, value)}")
     print(f"Result: {outcome.verdict}")
     print(f"Why: {rationale}" + (f" ({sources})" if sources else ""))
     fraction = outcome.fraction if math.isfinite(outcome.fraction) else 0.0
@@ -85,14 +86,10 @@ def _problems(stored) -> list:
     return list(stored.problems) + (extra if unknown else [])
 
 
+AUTOMATIC = ("single", "multiple", "numeric", "ordering")
+
+
 def _score(item, value, key) -> scoring.Outcome:
-    option_ids = [o.id for o in item.options]
-    if item.type == "single":
-        return scoring.score_single(value, key, option_ids)
-    if item.type == "multiple":
-        return scoring.score_multiple(value, key, option_ids)
-    if item.type == "numeric":
-        return scoring.score_numeric(value, key["value"], key["unit"], key["tolerance"])
-    if item.type == "ordering":
-        return scoring.score_ordering(value, key)
-    raise ValueError(f"{item.id} is a {item.type} item: it is graded by hand, not by grade()")
+    if item.type not in AUTOMATIC:
+        raise ValueError(f"{item.id} is a {item.type} item: it is graded by hand, not by grade()")
+    return scoring.score_item(item.type, value, key, [o.id for o in getattr(item, "options", [])])

@@ -1,8 +1,9 @@
-"""One-line calls for the notebooks: quizzes, graded items, patient cards and reference lists.
+"""One-line calls for the notebooks: quizzes, graded items, patient cards, explorers and reference lists.
 
-Everything a notebook shows comes through here, so notebooks stay thin:
-`ui.quiz("m0.q1")`, `ui.item("ps0.q1")`, `ui.vignette("ps0.v1")`, `ui.references("00_start_here.ipynb")`,
-and the dashboard's `ui.my_progress()`, `ui.grade_my_work()`, `ui.certificate()`.
+Everything a notebook shows comes through here, and notebooks import nothing else from the course
+(hidden tests import `grading`): `ui.quiz("m0.q1")`, `ui.item("ps0.q1")`, `ui.vignette("ps0.v1")`,
+`ui.pk_explorer()`, `ui.references("00_start_here.ipynb")`, the dashboard's `ui.my_progress()` and so
+on. Explorers load their plotting libraries only when called.
 """
 from __future__ import annotations
 
@@ -10,19 +11,20 @@ import html
 
 from IPython.display import HTML
 
-from . import answer_store, widgets
-from .citations import inline_html, keys_cited_in_notebook, reference_list_html
-from .content import question_banks, vignette as find_vignette
+from ketamine_course.storage import answer_store
+from ketamine_course.widgets import questions
+from ketamine_course.content.citations import inline_html, keys_cited_in_notebook, reference_list_html
+from ketamine_course.content import question_banks, vignette as find_vignette
 
 
 def quiz(question_id: str):
     """A formative question with instant feedback."""
-    return widgets.formative(question_id)
+    return questions.formative(question_id)
 
 
 def item(item_id: str):
     """A graded item whose answer is saved beside the notebook."""
-    return widgets.graded(item_id)
+    return questions.graded(item_id)
 
 
 def record(item_id: str, value) -> None:
@@ -56,34 +58,147 @@ def references(notebook_file: str, module: str | None = None):
 
 def my_progress():
     """The learner's progress by module and objective, with review links (the dashboard)."""
-    from .dashboard import progress_panel
+    from ketamine_course.selfstudy.dashboard import progress_panel
 
     return progress_panel()
 
 
 def progress_overview():
     """A short progress table by module, for Start here, linking to the dashboard."""
-    from .dashboard import progress_panel
+    from ketamine_course.selfstudy.dashboard import progress_panel
 
     return progress_panel(compact=True)
 
 
 def grade_my_work():
     """Grade your own copy of an assignment with nbgrader and see the feedback."""
-    from .dashboard import grade_panel
+    from ketamine_course.selfstudy.dashboard import grade_panel
 
     return grade_panel()
 
 
 def certificate():
     """The certificate of completion, made only from real grades at or above the pass mark."""
-    from .dashboard import certificate_panel
+    from ketamine_course.selfstudy.dashboard import certificate_panel
 
     return certificate_panel()
 
 
 def us_eu_table():
     """Esketamine's US and EU rules side by side, filterable by topic and by jurisdiction."""
-    from .regulatory_table import show
+    from ketamine_course.widgets import regulatory_table
 
-    return show()
+    return regulatory_table.show()
+
+
+# --- Module 1: mechanism -----------------------------------------------------------------------
+
+def receptor_diagram():
+    """The NMDA-receptor mechanism diagram, with its description for screen readers."""
+    from ketamine_course.widgets import mechanism_diagram
+
+    return mechanism_diagram.show()
+
+
+def pk_explorer():
+    """Concentration-time curves by route and dose, with the dissociation band."""
+    from ketamine_course.widgets import pk_explorer as explorer
+
+    return explorer.show()
+
+
+# --- Module 2: candidacy -----------------------------------------------------------------------
+
+def evidence_map():
+    """Where the evidence is strong, weak or absent, by patient group."""
+    from ketamine_course.widgets import evidence_map as explorer
+
+    return explorer.show()
+
+
+def screening_explorer():
+    """The screening checklist: a fictional patient's answers in, the rules that apply out (US, EU or both)."""
+    from ketamine_course.widgets import screening_explorer as explorer
+
+    return explorer.show()
+
+
+def screening_rules():
+    """Every rule the screening checklist applies, with its source and jurisdiction."""
+    from ketamine_course.widgets import screening_explorer as explorer
+
+    return explorer.show_rules()
+
+
+# --- Module 3: benefits ------------------------------------------------------------------------
+
+def evidence_explorer():
+    """Trial results as effect sizes, with intervals and NNTs."""
+    from ketamine_course.widgets import evidence_explorer as explorer
+
+    return explorer.show()
+
+
+def harms_explorer():
+    """Harms from the label's trials as numbers needed to harm, beside the benefits."""
+    from ketamine_course.widgets import evidence_explorer as explorer
+
+    return explorer.show_harms()
+
+
+def response_time_course():
+    """How response and remission develop over the weeks of the trials."""
+    from ketamine_course.widgets import evidence_explorer as explorer
+
+    return explorer.show_time_course()
+
+
+# --- Module 4: risks ---------------------------------------------------------------------------
+
+def adverse_effect_profile():
+    """How often each adverse effect occurred, with and without treatment."""
+    from ketamine_course.widgets import adverse_effect_charts
+
+    return adverse_effect_charts.show_profile()
+
+
+def adverse_effect_time_course():
+    """When after a dose the adverse effects come and go."""
+    from ketamine_course.widgets import adverse_effect_charts
+
+    return adverse_effect_charts.show_time_course()
+
+
+def unplotted_harms():
+    """Harms the figures leave out, in a table with their sources."""
+    from ketamine_course.widgets import adverse_effect_charts
+
+    return adverse_effect_charts.show_unplotted()
+
+
+def long_term_harms():
+    """What is known of harms with long-term and recreational use."""
+    from ketamine_course.widgets import adverse_effect_charts
+
+    return adverse_effect_charts.show_long_term()
+
+
+def session_simulator(scenario_id: str | None = None):
+    """The treatment-session simulator: the learner decides, the fictional patient's vital signs follow."""
+    from ketamine_course.widgets import monitoring_explorer
+
+    return monitoring_explorer.show(scenario_id)
+
+
+def simulator_step(scenario_id: str, phase: str, branch: str | None = None):
+    """One moment of a simulated session, as a card (for a graded item about it)."""
+    from ketamine_course.widgets import monitoring_explorer
+
+    return monitoring_explorer.step_card(scenario_id, phase, branch)
+
+
+def protocol_card(jurisdiction: str | None = None):
+    """The session protocol, with a US/EU switch."""
+    from ketamine_course.widgets import monitoring_explorer
+
+    return monitoring_explorer.protocol_card(jurisdiction)

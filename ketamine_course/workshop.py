@@ -40,8 +40,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import progress_bar
-from .cli import START_PAGE, course_root
+from ketamine_course.runtime import console_progress
+from ketamine_course.content import course_facts
+from ketamine_course.core.errors import CourseError
+from ketamine_course.storage.paths import course_root
 
 COURSE_ID = "ketamine-therapy"  # nbgrader_config.py
 DEFAULT_FOLDER = Path("/srv/ketamine-course")
@@ -55,8 +57,10 @@ PARTICIPANT_LAB_PLUGINS_OFF = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrade
                                "@jupyter/nbgrader:course-list")
 
 
-class WorkshopError(Exception):
+class WorkshopError(CourseError):
     """A problem the organiser can fix; the message says what is wrong and what to do."""
+
+    exit_status = 2
 
 
 # ---------------------------------------------------------------------------------------- settings
@@ -277,7 +281,7 @@ def add_accounts(people: list, settings: Settings, home_base: Path | None = None
         except KeyError:
             _run(["groupadd", group], f"Creating the group {group}")
     new_passwords = {}
-    with progress_bar.bar(total=len(people), unit="account", desc="Accounts") as bar:
+    with console_progress.bar(total=len(people), unit="account", desc="Accounts") as bar:
         for person in people:
             group = settings.instructors_group if person.role == "instructor" else settings.participants_group
             if account(person.name) is not None:
@@ -587,7 +591,7 @@ def copy_teaching_notebooks(name: str, settings: Settings) -> None:
     """The teaching notebooks into ~/course, as the participant (never over their own copies)."""
     user = account(name)
     subprocess.run([str(settings.python), "-c", COPY_TEACHING_NOTEBOOKS, str(settings.course / "course"),
-                    str(Path(user.pw_dir) / Path(START_PAGE).parent)],
+                    str(Path(user.pw_dir) / Path(course_facts().start_page).parent)],
                    cwd=user.pw_dir, user=user.pw_uid, group=user.pw_gid, extra_groups=[], umask=0o022,
                    env={"HOME": user.pw_dir, "PATH": "/usr/bin:/bin"}, check=True, timeout=60,
                    capture_output=True)
@@ -610,7 +614,7 @@ def configure_spawner(spawner, settings: Settings) -> None:
     else:
         copy_teaching_notebooks(name, settings)
         spawner.notebook_dir = account(name).pw_dir
-        spawner.default_url = f"/lab/tree/{START_PAGE}"
+        spawner.default_url = f"/lab/tree/{course_facts().start_page}"
         umask = 0o022
     spawner.popen_kwargs = {**spawner.popen_kwargs, "umask": umask}
 
@@ -683,7 +687,7 @@ def hub_environment(settings: Settings) -> dict:
 
 def start(settings: Settings, people_file: Path | None = None, home_base: Path | None = None,
           renew_passwords: bool = False, startup_timeout: float = 90) -> int:
-    timer = progress_bar.Timer()
+    timer = console_progress.Timer()
     require_root("Starting the workshop server")
     check_settings(settings)
     if hub_pid(settings):
@@ -738,7 +742,7 @@ def start(settings: Settings, people_file: Path | None = None, home_base: Path |
             tail = log_path.read_text(errors="replace").splitlines()[-25:]
             raise WorkshopError("JupyterHub did not start; the end of its log:\n  " + "\n  ".join(tail))
         if time.monotonic() > next_note:
-            print(f"    waiting for JupyterHub to answer ({progress_bar.duration(timer.elapsed)})", flush=True)
+            print(f"    waiting for JupyterHub to answer ({console_progress.duration(timer.elapsed)})", flush=True)
             next_note += 10
         time.sleep(0.5)
     if passwords_file:
@@ -747,8 +751,8 @@ def start(settings: Settings, people_file: Path | None = None, home_base: Path |
         print(f"==> Workshop mode. Participants' password: {shared['participants']}\n"
               f"    Instructors' and admin's password: {shared['instructors']}\n"
               f"    (kept in {settings.state / 'workshop-passwords.json'}, root only)")
-    progress_bar.summary(f"Workshop server running at {settings.url} (pid {process.pid}), started in "
-                         f"{progress_bar.duration(timer.elapsed)}. Stop it with `ketamine-course workshop stop`.")
+    console_progress.summary(f"Workshop server running at {settings.url} (pid {process.pid}), started in "
+                         f"{console_progress.duration(timer.elapsed)}. Stop it with `ketamine-course workshop stop`.")
     return 0
 
 
@@ -785,9 +789,9 @@ def stop(settings: Settings) -> int:
     require_root("Stopping the workshop server")
     pid = hub_pid(settings)
     if pid is None:
-        progress_bar.summary(f"No workshop server is running from {settings.folder}.")
+        console_progress.summary(f"No workshop server is running from {settings.folder}.")
         return 0
-    timer = progress_bar.Timer()
+    timer = console_progress.Timer()
     servers = running_servers()
     print(f"==> Stopping JupyterHub (pid {pid}) and {len(servers)} single-user server(s)", flush=True)
     clean = stop_process(pid)
@@ -801,7 +805,7 @@ def stop(settings: Settings) -> int:
             pass
     (settings.state / "jupyterhub.pid").unlink(missing_ok=True)
     note = "" if clean else " (it had to be killed; check that no single-user servers are left: workshop status)"
-    progress_bar.summary(f"Workshop server stopped in {progress_bar.duration(timer.elapsed)}{note}.")
+    console_progress.summary(f"Workshop server stopped in {console_progress.duration(timer.elapsed)}{note}.")
     return 0
 
 
@@ -809,7 +813,7 @@ def status(settings: Settings) -> int:
     require_root("Reading the workshop server's state")
     pid = hub_pid(settings)
     if pid is None:
-        progress_bar.summary(f"No workshop server is running from {settings.folder}.")
+        console_progress.summary(f"No workshop server is running from {settings.folder}.")
         return 1
     answering = "answers" if hub_answers(settings) else "does NOT answer (see state/jupyterhub.log)"
     print(f"Workshop server: pid {pid}, {settings.url} {answering}; login: {settings.auth}; "
@@ -818,19 +822,19 @@ def status(settings: Settings) -> int:
     for name, memory in servers.items():
         print(f"  {name:<24} {memory.processes} processes, {memory.pss / 2**20:.0f} MB (PSS)")
     total = sum(memory.pss for memory in servers.values())
-    progress_bar.summary(f"{len(servers)} single-user server(s) running, {total / 2**20:.0f} MB in all.")
+    console_progress.summary(f"{len(servers)} single-user server(s) running, {total / 2**20:.0f} MB in all.")
     return 0
 
 
 def add_participants(settings: Settings, people_file: Path, home_base: Path | None = None) -> int:
-    timer = progress_bar.Timer()
+    timer = console_progress.Timer()
     people = read_people(people_file)
     passwords = add_accounts(people, settings, home_base, passwords=settings.auth == "pam")
     path = save_passwords(settings, passwords) if settings.state.is_dir() else None
     if path is None and passwords:
         print("\n".join(f"{name} {password}" for name, password in passwords.items()))
     running = " They can log in now." if hub_pid(settings) else ""
-    progress_bar.summary(f"{len(people)} account(s) ready in {progress_bar.duration(timer.elapsed)}"
+    console_progress.summary(f"{len(people)} account(s) ready in {console_progress.duration(timer.elapsed)}"
                          f"{'; passwords in ' + str(path) if path else ''}.{running}")
     return 0
 
@@ -864,18 +868,14 @@ def _saved_or_given(args) -> Settings:
 
 
 def _run_command(args) -> int:
-    try:
-        require_root(f"`workshop {args.workshop_command}`")
-        if args.workshop_command == "start":
-            return start(_settings_from_args(args), args.people, args.home_base, args.new_passwords)
-        if args.workshop_command == "stop":
-            return stop(_saved_or_given(args))
-        if args.workshop_command == "status":
-            return status(_saved_or_given(args))
-        return add_participants(_saved_or_given(args), args.people, args.home_base)
-    except WorkshopError as problem:
-        print(f"error: {problem}", file=sys.stderr, flush=True)
-        return 2
+    require_root(f"`workshop {args.workshop_command}`")
+    if args.workshop_command == "start":
+        return start(_settings_from_args(args), args.people, args.home_base, args.new_passwords)
+    if args.workshop_command == "stop":
+        return stop(_saved_or_given(args))
+    if args.workshop_command == "status":
+        return status(_saved_or_given(args))
+    return add_participants(_saved_or_given(args), args.people, args.home_base)
 
 
 def add_commands(subparsers) -> None:

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from ketamine_course import answer_store
+from ketamine_course.storage import answer_store
 
 
 def test_missing_store_is_empty(tmp_path):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ketamine_course.citations import CITATION_LINK
+from ketamine_course.content.citations import CITATION_LINK
 from ketamine_course.content import CONTENT_DIR
 
 from conftest import REPO

@@ -16,7 +16,9 @@ import pytest
 import yaml
 from nbgrader.api import Gradebook
 
-from ketamine_course import answer_store, cli, cohort
+from ketamine_course.storage import answer_store
+from ketamine_course import cli
+from ketamine_course.instructor import cohort
 from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course, course_env, nbgrader

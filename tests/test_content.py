@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from ketamine_course import content
-from ketamine_course.citations import keys_cited_in_notebook
-from ketamine_course.models import Assessment, DataSet, QuestionBank, ReferenceLibrary, VignetteSet
+from ketamine_course.content.citations import keys_cited_in_notebook
+from ketamine_course.content.models import Assessment, DataSet, QuestionBank, ReferenceLibrary, VignetteSet
 
 from conftest import REPO
 

@@ -1,7 +1,7 @@
 """Reading trial results: NNT and NNH, risk differences, response and remission."""
 import pytest
 
-from ketamine_course import evidence
+from ketamine_course.core import evidence
 
 
 def test_risk_difference_in_proportions():

@@ -1,7 +1,7 @@
 """Every place that states the date the evidence is current to states the one date in references.yaml."""
 import re
 
-from ketamine_course.citations import evidence_date
+from ketamine_course.content.citations import evidence_date
 
 from conftest import REPO
 

@@ -3,7 +3,8 @@ import itertools
 
 import pytest
 
-from ketamine_course import content, evidence_explorer as ee
+from ketamine_course import content
+from ketamine_course.widgets import evidence_explorer as ee
 
 ROWS = ee.load_rows()
 
@@ -169,6 +170,6 @@ def test_widget_builds_and_redraws(monkeypatch):
 def test_importing_the_package_does_not_import_matplotlib():
     import subprocess
     import sys
-    code = "import sys, ketamine_course.evidence_explorer, ketamine_course.evidence; print('matplotlib' in sys.modules)"
+    code = "import sys, ketamine_course.widgets.evidence_explorer, ketamine_course.core.evidence; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"

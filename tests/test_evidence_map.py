@@ -1,7 +1,8 @@
 """The module 2 evidence map: every outline indication, a status and a rating, every number sourced."""
 import sys
 
-from ketamine_course import content, evidence_map
+from ketamine_course import content
+from ketamine_course.widgets import evidence_map
 
 OUTLINE = {
     "Treatment-resistant depression", "Major depression with acute suicidal ideation or behaviour",
@@ -63,6 +64,6 @@ def test_the_figure_is_labelled():
 
 def test_evidence_map_module_does_not_import_matplotlib_at_import_time():
     import subprocess
-    code = "import ketamine_course.evidence_map, ketamine_course.screening_tool, sys; print('matplotlib' in sys.modules)"
+    code = "import ketamine_course.widgets.evidence_map, ketamine_course.widgets.screening_explorer, sys; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"

@@ -31,7 +31,7 @@ import yaml
 from nbgrader.api import Gradebook
 from traitlets import TraitError
 
-from ketamine_course import late_policy
+from ketamine_course.instructor import late_policy
 
 from conftest import REPO, TRY_TO_READ, copy_course, nbgrader
 
@@ -55,7 +55,7 @@ LATE_PENALTY = 1.0  # submitted seconds after the due date: one started day, 10%
 
 SAVE_ANSWERS = """\
 import json, sys
-from ketamine_course import answer_store
+from ketamine_course.storage import answer_store
 folder, answers = sys.argv[1], json.loads(sys.argv[2])
 for item_id, value in answers.items():
     answer_store.save_answer(item_id, value, folder)

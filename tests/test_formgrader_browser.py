@@ -9,7 +9,7 @@ import pytest
 import yaml
 from nbgrader.api import Gradebook
 
-from ketamine_course import answer_store
+from ketamine_course.storage import answer_store
 
 from conftest import ARTIFACTS, REPO, copy_course, nbgrader
 from lab_server import jupyter_lab

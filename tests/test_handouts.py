@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ketamine_course import handouts, widget_snapshot
-from ketamine_course.citations import evidence_date
+from ketamine_course.publish import handouts, widget_snapshot
+from ketamine_course.content.citations import evidence_date
 
 from conftest import copy_course, course_env
 

@@ -21,7 +21,10 @@ import pytest
 import yaml
 from nbgrader.api import Gradebook
 
-from ketamine_course import answer_store, cli, item_analysis, scoring
+from ketamine_course.storage import answer_store
+from ketamine_course import cli
+from ketamine_course.instructor import item_analysis
+from ketamine_course.core import scoring
 from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course, nbgrader

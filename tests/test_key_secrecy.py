@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import ketamine_course
-from ketamine_course import handouts
+from ketamine_course.publish import handouts
 from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course

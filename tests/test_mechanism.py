@@ -1,12 +1,12 @@
 """The mechanism walk-through: stepping forward and back, bounds, and the content of each step."""
 import pytest
 
-from ketamine_course import mechanism
+from ketamine_course.widgets import mechanism_diagram
 from ketamine_course.content import reference
 
 
 def test_stepper_moves_forward_and_back_within_bounds():
-    s = mechanism.Stepper(3)
+    s = mechanism_diagram.Stepper(3)
     assert s.at_start and not s.at_end
     assert s.previous() == 0  # cannot go before the first step
     assert s.next() == 1
@@ -18,25 +18,25 @@ def test_stepper_moves_forward_and_back_within_bounds():
 
 def test_stepper_needs_a_step_and_clamps_its_start():
     with pytest.raises(ValueError):
-        mechanism.Stepper(0)
-    assert mechanism.Stepper(4, index=10).index == 3
+        mechanism_diagram.Stepper(0)
+    assert mechanism_diagram.Stepper(4, index=10).index == 3
 
 
 def test_steps_follow_the_disinhibition_chain_then_the_rivals_and_human_tests():
-    ids = [s["id"] for s in mechanism.steps()]
-    assert ids[:mechanism.CHAIN] == ["nmda_block", "glutamate_surge", "ampa", "bdnf", "mtorc1", "synapses"]
-    assert ids[mechanism.CHAIN:] == ["rivals", "human_tests"]
+    ids = [s["id"] for s in mechanism_diagram.steps()]
+    assert ids[:mechanism_diagram.CHAIN] == ["nmda_block", "glutamate_surge", "ampa", "bdnf", "mtorc1", "synapses"]
+    assert ids[mechanism_diagram.CHAIN:] == ["rivals", "human_tests"]
 
 
 def test_every_step_has_evidence_open_questions_and_verified_references():
-    for step in mechanism.steps():
+    for step in mechanism_diagram.steps():
         assert step["evidence"].strip() and step["open_questions"]
         for key in step["refs"] + [step["source"]]:
             assert reference(key).verified, key
 
 
 def test_rivals_and_human_tests_name_every_competing_hypothesis():
-    by_id = {s["id"]: s for s in mechanism.steps()}
+    by_id = {s["id"]: s for s in mechanism_diagram.steps()}
     rivals = by_id["rivals"]["evidence"]
     for topic in ("eEF2", "(2R,6R)-HNK", "habenula", "naltrexone", "anti-inflammatory"):
         assert topic in rivals
@@ -46,7 +46,7 @@ def test_rivals_and_human_tests_name_every_competing_hypothesis():
 
 
 def test_walkthrough_buttons_step_and_disable_at_the_ends():
-    walk = mechanism.WalkThrough()
+    walk = mechanism_diagram.WalkThrough()
     assert walk.previous_button.disabled and not walk.next_button.disabled
     first = walk.panel.value
     walk.next_button.click()
@@ -62,7 +62,7 @@ def test_walkthrough_buttons_step_and_disable_at_the_ends():
 
 
 def test_diagram_has_alt_text_for_every_step():
-    all_steps = mechanism.steps()
-    texts = {mechanism.alt_text(i, all_steps) for i in range(len(all_steps))}
+    all_steps = mechanism_diagram.steps()
+    texts = {mechanism_diagram.alt_text(i, all_steps) for i in range(len(all_steps))}
     assert len(texts) == len(all_steps)
-    assert mechanism.diagram_png(0).startswith(b"\x89PNG")
+    assert mechanism_diagram.diagram_png(0).startswith(b"\x89PNG")

@@ -6,8 +6,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from ketamine_course import content, monitoring
-from ketamine_course.monitoring_sim import SCENARIO_FILE, scenario_library, step_html
+from ketamine_course import content
+from ketamine_course.core import monitoring
+from ketamine_course.widgets.monitoring_explorer import SCENARIO_FILE, scenario_library, step_html
 
 RAW = yaml.safe_load(SCENARIO_FILE.read_text(encoding="utf-8"))
 LIBRARY = monitoring.library_from_data(RAW)
@@ -151,8 +152,8 @@ def test_step_card_shows_vitals_and_flags_the_hold_line():
 
 
 def test_scenarios_kept_for_graded_work_are_not_offered_in_the_simulator():
-    from ketamine_course import monitoring_sim
-    box = monitoring_sim.show()
+    from ketamine_course.widgets import monitoring_explorer
+    box = monitoring_explorer.show()
     offered = {value for _, value in box.children[0].options}
     hidden = {s.id for s in LIBRARY.scenarios if not s.in_simulator}
     assert hidden and not (offered & hidden)
@@ -302,19 +303,19 @@ def test_every_rule_in_the_protocol_notes_names_its_jurisdiction_or_is_course_ad
 
 @pytest.mark.parametrize("jurisdiction", ["US", "EU"])
 def test_protocol_card_shows_the_observation_rows_of_the_chosen_jurisdiction(jurisdiction):
-    from ketamine_course import monitoring_sim
-    rows = monitoring_sim.regulatory_rows(jurisdiction)
+    from ketamine_course.widgets import monitoring_explorer
+    rows = monitoring_explorer.regulatory_rows(jurisdiction)
     table = {r.id: r for r in content.regulatory_comparison().rows}
     assert rows and rows[0][1] == getattr(table["observation"], jurisdiction.lower())
-    text = monitoring_sim.protocol_html(jurisdiction)
+    text = monitoring_explorer.protocol_html(jurisdiction)
     assert f"({jurisdiction}):" in text and table["observation"].topic in text
 
 
 def test_protocol_card_refuses_an_unknown_jurisdiction_and_offers_a_switch():
-    from ketamine_course import monitoring_sim
+    from ketamine_course.widgets import monitoring_explorer
     with pytest.raises(ValueError):
-        monitoring_sim.regulatory_rows("UK")
-    box = monitoring_sim.protocol_card()
+        monitoring_explorer.regulatory_rows("UK")
+    box = monitoring_explorer.protocol_card()
     assert [v for _, v in box.children[0].options] == ["US", "EU"]
 
 

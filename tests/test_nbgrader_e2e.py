@@ -16,7 +16,7 @@ import pytest
 import yaml
 from nbgrader.api import Gradebook
 
-from ketamine_course import answer_store
+from ketamine_course.storage import answer_store
 
 from conftest import REPO, nbgrader
 

@@ -3,9 +3,10 @@ import math
 
 import pytest
 
-from ketamine_course import pk, pk_explorer
+from ketamine_course.core import pk
+from ketamine_course.widgets import pk_explorer
 from ketamine_course.content import dataset
-from ketamine_course.models import DataSet
+from ketamine_course.content.models import DataSet
 
 
 def literature_disposition(weight=70.0):
@@ -199,7 +200,7 @@ def test_explorer_widget_redraws_on_change():
 def test_core_model_imports_no_plotting_or_numpy():
     import subprocess
     import sys
-    code = ("import sys, ketamine_course.pk, ketamine_course.pk_explorer, ketamine_course.mechanism; "
+    code = ("import sys, ketamine_course.core.pk, ketamine_course.widgets.pk_explorer, ketamine_course.widgets.mechanism_diagram; "
             "print('matplotlib' in sys.modules, 'numpy' in sys.modules, 'ipywidgets' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False", "False"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ketamine_course import reader
+from ketamine_course.publish import reader
 
 from conftest import ARTIFACTS, copy_course, course_env
 from test_browser import browser  # noqa: F401 (fixture)

@@ -18,7 +18,8 @@ import pytest
 import yaml
 from nbgrader.api import Gradebook
 
-from ketamine_course import answer_store, cohort
+from ketamine_course.storage import answer_store
+from ketamine_course.instructor import cohort
 
 from conftest import REPO, copy_course, nbgrader
 
@@ -437,7 +438,8 @@ def test_json_holds_only_data_so_odd_comparisons_cannot_enter_the_store(tmp_path
 
 
 def test_grade_never_gives_more_than_the_items_points(tmp_path, monkeypatch):
-    from ketamine_course import grading, scoring
+    from ketamine_course import grading
+    from ketamine_course.core import scoring
 
     monkeypatch.chdir(tmp_path)
     answer_store.save_answer("ps0.q1", "b", tmp_path)
@@ -463,7 +465,7 @@ def test_a_link_in_place_of_the_store_is_refused(tmp_path):
 # --- grade my work and the certificate use the same protected grading --------------------------
 
 def test_grade_my_work_and_the_certificate_are_protected(tmp_path, monkeypatch):
-    from ketamine_course import certificate, self_grading
+    from ketamine_course.selfstudy import certificate, grade_my_work
 
     monkeypatch.setenv("KETAMINE_COURSE_DATA", str(tmp_path / "data"))
     root = copy_course(tmp_path / "course_root", only=PS0)
@@ -473,7 +475,7 @@ def test_grade_my_work_and_the_certificate_are_protected(tmp_path, monkeypatch):
     first_answer_cell(nb).source += "\n" + EXPLOIT
     nbformat.write(nb, mine / f"{NOTEBOOK[PS0]}.ipynb")
     answer_store.save_answer("ps0.q1", "b", mine)
-    grade = self_grading.grade_my_work(PS0, folder=mine, root=root)
+    grade = grade_my_work.grade_my_work(PS0, folder=mine, root=root)
     assert grade.auto_score == 1, "only the saved answer counts"
     page = grade.feedback[0].read_text(encoding="utf-8")
     assert "A code cell you added was removed" in page and "had been edited" in page
@@ -482,5 +484,5 @@ def test_grade_my_work_and_the_certificate_are_protected(tmp_path, monkeypatch):
         certificate.make_certificate("Dr Sam Lee", root=root)
     (mine / "answers.json").unlink()
     (mine / "answers.json").symlink_to(tmp_path / "elsewhere.json")
-    with pytest.raises(self_grading.SelfGradingError, match="link to another file"):
-        self_grading.grade_my_work(PS0, folder=mine, root=root)
+    with pytest.raises(grade_my_work.SelfGradingError, match="link to another file"):
+        grade_my_work.grade_my_work(PS0, folder=mine, root=root)

@@ -1,6 +1,6 @@
 import pytest
 
-from ketamine_course import scoring
+from ketamine_course.core import scoring
 
 OPTIONS = ["a", "b", "c", "d"]
 

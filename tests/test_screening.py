@@ -3,7 +3,7 @@ import pytest
 from pydantic import ValidationError
 
 from ketamine_course import content
-from ketamine_course.screening import (
+from ketamine_course.core.screening import (
     PATIENT_FIELDS, Condition, Patient, Rule, RuleTable, evaluate, load_rules,
 )
 
@@ -256,7 +256,7 @@ def test_schema_rejects_bad_rules_and_patients():
 # --- the checklist widget -------------------------------------------------------------------------
 
 def test_checklist_form_builds_the_patient_and_shows_a_cited_verdict():
-    from ketamine_course.screening_tool import DISCLAIMER, ScreeningForm
+    from ketamine_course.widgets.screening_explorer import DISCLAIMER, ScreeningForm
 
     form = ScreeningForm()
     form.trials.value = 2
@@ -275,7 +275,7 @@ def test_checklist_form_builds_the_patient_and_shows_a_cited_verdict():
 
 
 def test_checklist_ignores_weeks_unless_an_event_is_ticked():
-    from ketamine_course.screening_tool import ScreeningForm
+    from ketamine_course.widgets.screening_explorer import ScreeningForm
 
     form = ScreeningForm()
     form.cv_weeks.value = 2
@@ -283,7 +283,7 @@ def test_checklist_ignores_weeks_unless_an_event_is_ticked():
 
 
 def test_checklist_widget_has_an_input_for_every_patient_field():
-    from ketamine_course.screening_tool import ScreeningForm
+    from ketamine_course.widgets.screening_explorer import ScreeningForm
 
     form = ScreeningForm()
     form.widget()
@@ -293,7 +293,7 @@ def test_checklist_widget_has_an_input_for_every_patient_field():
 
 
 def test_rules_table_shows_every_rule_with_its_sources():
-    from ketamine_course.screening_tool import rules_table_html
+    from ketamine_course.widgets.screening_explorer import rules_table_html
 
     table = rules_table_html()
     for rule in load_rules().rules:
@@ -383,7 +383,7 @@ def test_unknown_jurisdiction_is_refused():
 
 
 def test_checklist_shows_the_jurisdiction_and_the_label_summary():
-    from ketamine_course.screening_tool import ScreeningForm
+    from ketamine_course.widgets.screening_explorer import ScreeningForm
 
     form = ScreeningForm()
     form.widget()
@@ -406,7 +406,7 @@ def test_checklist_shows_the_jurisdiction_and_the_label_summary():
 def test_regulatory_table_is_valid_and_cited():
     import yaml
 
-    from ketamine_course.models import DataSet, RegulatoryComparison
+    from ketamine_course.content.models import DataSet, RegulatoryComparison
 
     raw = yaml.safe_load((content.CONTENT_DIR / "data" / "regulatory_us_eu.yaml").read_text(encoding="utf-8"))
     table = RegulatoryComparison.model_validate(raw)
@@ -429,7 +429,7 @@ def test_regulatory_table_is_valid_and_cited():
 
 def test_regulatory_table_widget_filters_by_topic_and_jurisdiction():
     from ketamine_course import ui
-    from ketamine_course.regulatory_table import RegulatoryTable, table_html
+    from ketamine_course.widgets.regulatory_table import RegulatoryTable, table_html
 
     ui.us_eu_table()
     widget = RegulatoryTable()

@@ -7,7 +7,8 @@ import subprocess
 import pytest
 import yaml
 
-from ketamine_course import answer_store, certificate, self_grading
+from ketamine_course.storage import answer_store
+from ketamine_course.selfstudy import certificate, grade_my_work
 
 from conftest import BIN, REPO, copy_course, course_env
 
@@ -49,7 +50,7 @@ def test_untouched_copy_grades_zero_with_feedback_and_no_certificate(learner):
     root, data = learner
     copy = root / "assignments" / ASSIGNMENT
     before = snapshot(copy)
-    grade = self_grading.grade_my_work(ASSIGNMENT, root=root)
+    grade = grade_my_work.grade_my_work(ASSIGNMENT, root=root)
     assert (grade.auto_score, grade.auto_max, grade.manual_max) == (0, FIXTURE["auto_points"], FIXTURE["manual_points"])
     assert grade.feedback and "not answered" in grade.feedback[0].read_text().lower()
     assert snapshot(copy) == before, "the learner's copy is only read"
@@ -62,13 +63,13 @@ def test_partial_then_full_marks_a_second_run_replaces_the_grade_and_earns_the_c
     root, data = learner
     copy = root / "assignments" / ASSIGNMENT
     answer(copy, FIXTURE["partial"]["answers"])
-    first = self_grading.grade_my_work(ASSIGNMENT, root=root)
+    first = grade_my_work.grade_my_work(ASSIGNMENT, root=root)
     assert first.auto_score == pytest.approx(FIXTURE["partial"]["score"])
     answer(copy, FIXTURE["right"])
     before = snapshot(copy)
-    second = self_grading.grade_my_work(ASSIGNMENT, root=root)
+    second = grade_my_work.grade_my_work(ASSIGNMENT, root=root)
     assert second.auto_score == FIXTURE["auto_points"] and second.percent == 100
-    assert self_grading.recorded_grade(ASSIGNMENT).auto_score == FIXTURE["auto_points"], "the new grade replaced the old"
+    assert grade_my_work.recorded_grade(ASSIGNMENT).auto_score == FIXTURE["auto_points"], "the new grade replaced the old"
     assert snapshot(copy) == before, "answers are never overwritten"
     written = certificate.make_certificate("  Dr   Sam Lee ", root=root)
     page = written[0].read_text()
@@ -81,7 +82,7 @@ def test_partial_then_full_marks_a_second_run_replaces_the_grade_and_earns_the_c
 def test_the_pass_mark_can_be_raised_by_the_course(learner, monkeypatch):
     root, _ = learner
     monkeypatch.setenv("KETAMINE_COURSE_PASS_MARK", "101")  # clamped to 100: full marks still pass
-    assert certificate.standing(root).eligible == (self_grading.recorded_grade(ASSIGNMENT).percent == 100)
+    assert certificate.standing(root).eligible == (grade_my_work.recorded_grade(ASSIGNMENT).percent == 100)
     monkeypatch.setenv("KETAMINE_COURSE_PASS_MARK", "not a number")
     assert certificate.pass_mark() == 80.0
 
@@ -94,10 +95,10 @@ def test_a_name_is_required(learner):
 
 def test_clear_messages_for_an_unknown_assignment_or_a_missing_notebook(learner, tmp_path):
     root, _ = learner
-    with pytest.raises(self_grading.SelfGradingError, match="There is no assignment called 'ps9'.*ps0_start_here"):
-        self_grading.grade_my_work("ps9", root=root)
-    with pytest.raises(self_grading.SelfGradingError, match="No notebook of ps0_start_here"):
-        self_grading.grade_my_work(ASSIGNMENT, folder=tmp_path, root=root)
+    with pytest.raises(grade_my_work.SelfGradingError, match="There is no assignment called 'ps9'.*ps0_start_here"):
+        grade_my_work.grade_my_work("ps9", root=root)
+    with pytest.raises(grade_my_work.SelfGradingError, match="No notebook of ps0_start_here"):
+        grade_my_work.grade_my_work(ASSIGNMENT, folder=tmp_path, root=root)
 
 
 def test_the_one_command_grades_and_prints_the_feedback_page(learner):

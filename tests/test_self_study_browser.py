@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ketamine_course import answer_store, content
+from ketamine_course.storage import answer_store
+from ketamine_course import content
 
 from conftest import ARTIFACTS, REPO, copy_course
 from lab_server import jupyter_lab

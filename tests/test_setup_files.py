@@ -3,7 +3,8 @@ import os
 
 import yaml
 
-from ketamine_course.cli import course_root, jupyter_lab_command
+from ketamine_course.cli import jupyter_lab_command
+from ketamine_course.storage.paths import course_root
 
 from conftest import REPO
 
@@ -51,7 +52,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_nbgrader_commands_find_alembic_on_path():
     """nbgrader calls the `alembic` executable: the course's environment must put it on PATH."""
-    from ketamine_course.cli import environment_with_bin_on_path
+    from ketamine_course.runtime.nbgrader import environment_with_bin_on_path
     import shutil
 
     assert shutil.which("alembic", path=environment_with_bin_on_path()["PATH"])

@@ -4,7 +4,9 @@ import sys
 
 import pytest
 
-from ketamine_course import answer_store, content, widgets
+from ketamine_course.storage import answer_store
+from ketamine_course import content
+from ketamine_course.widgets import questions
 from ketamine_course.grading import Score, check, grade
 
 
@@ -21,14 +23,14 @@ def inputs_of(box):
 
 
 def test_importing_the_package_does_not_load_matplotlib():
-    code = ("import sys, ketamine_course, ketamine_course.ui, ketamine_course.grading, ketamine_course.figures; "
+    code = ("import sys, ketamine_course, ketamine_course.ui, ketamine_course.grading, ketamine_course.widgets.figures; "
             "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
 
 def test_formative_single_gives_the_chosen_rationale_and_reference(in_folder):
-    box = widgets.formative("m0.q1")
+    box = questions.formative("m0.q1")
     inputs_of(box).control.value = "b"
     feedback = box.feedback.value
     assert "Not the best answer" in feedback and "off-label" in feedback and "Sanacora" in feedback
@@ -38,7 +40,7 @@ def test_formative_single_gives_the_chosen_rationale_and_reference(in_folder):
 
 
 def test_formative_multiple_needs_check_and_explains_every_option(in_folder):
-    box = widgets.formative("m0.q3")
+    box = questions.formative("m0.q3")
     answer = inputs_of(box)
     for option_id, check_box in zip(answer.option_ids, answer.checks):
         check_box.value = option_id in ("a", "b")
@@ -50,7 +52,7 @@ def test_formative_multiple_needs_check_and_explains_every_option(in_folder):
 
 
 def test_formative_numeric_accepts_other_units_and_rejects_text(in_folder):
-    box = widgets.formative("m0.q4")
+    box = questions.formative("m0.q4")
     answer = inputs_of(box)
     answer.number.value, answer.unit.value = "0.04", "g"
     box.check_button.click()
@@ -61,23 +63,23 @@ def test_formative_numeric_accepts_other_units_and_rejects_text(in_folder):
 
 
 def test_graded_widget_saves_each_answer_and_restores_it(in_folder):
-    box = widgets.graded("ps0.q1")
+    box = questions.graded("ps0.q1")
     assert "Not answered yet" in box.status.value
     inputs_of(box).control.value = "b"
     assert "Saved" in box.status.value
     assert answer_store.read_store().answers == {"ps0.q1": "b"}
-    again = widgets.graded("ps0.q1")
+    again = questions.graded("ps0.q1")
     assert inputs_of(again).control.value == "b" and "Saved earlier" in again.status.value
     assert "Correct" not in box.status.value and "Not the best" not in box.status.value, "no key in graded mode"
 
 
 def test_graded_ordering_and_numeric_and_reflection_are_saved(in_folder):
-    order = widgets.graded("ps0.q4")
+    order = questions.graded("ps0.q4")
     for dropdown, step in zip(inputs_of(order).positions, ["bp0", "dose", "bp40", "observe", "home"]):
         dropdown.value = step
-    numeric = widgets.graded("ps0.q3")
+    numeric = questions.graded("ps0.q3")
     inputs_of(numeric).number.value = "36"
-    reflection = widgets.graded("ps0.r1")
+    reflection = questions.graded("ps0.r1")
     inputs_of(reflection).text.value = "Because blood pressure rises."
     saved = answer_store.read_store().answers
     assert saved["ps0.q4"] == ["bp0", "dose", "bp40", "observe", "home"]
@@ -87,7 +89,7 @@ def test_graded_ordering_and_numeric_and_reflection_are_saved(in_folder):
 
 def test_graded_widget_explains_a_corrupt_store_and_keeps_it(in_folder):
     (in_folder / "answers.json").write_text("garbage")
-    box = widgets.graded("ps0.q1")
+    box = questions.graded("ps0.q1")
     assert "could not be read" in box.status.value
     inputs_of(box).control.value = "b"
     assert "kept as answers.unreadable-" in box.status.value
@@ -96,14 +98,14 @@ def test_graded_widget_explains_a_corrupt_store_and_keeps_it(in_folder):
 
 def test_graded_widget_survives_a_hand_edited_value(in_folder):
     answer_store.save_answer("ps0.q2", "not a list")
-    box = widgets.graded("ps0.q2")  # must not raise
+    box = questions.graded("ps0.q2")  # must not raise
     assert not any(c.value for c in inputs_of(box).checks)
 
 
 def test_autograde_mode_prints_the_saved_answer(in_folder, monkeypatch):
     answer_store.save_answer("ps0.q1", "b")
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    shown = widgets.graded("ps0.q1")._repr_markdown_()
+    shown = questions.graded("ps0.q1")._repr_markdown_()
     assert "Off-label use of a drug approved as an anaesthetic" in shown
 
 
@@ -124,7 +126,7 @@ def test_check_reports_unanswered_items_under_nbgrader(in_folder, capsys, monkey
 
 
 def test_citations_have_short_readable_forms():
-    from ketamine_course.citations import inline_html, short_form
+    from ketamine_course.content.citations import inline_html, short_form
 
     assert short_form("zarate2006") == "Zarate et al. 2006"
     assert short_form("spravato_uspi").startswith("Spravato US label")

@@ -1,0 +1,121 @@
+"""Loading the course's content files (YAML) and checking them against the models.
+
+Files live in the package's `content/` folder: `course.yaml` (title, start page, disclaimer), `references.yaml`, `quizzes/*.yaml` (formative
+question banks, with keys), `assessments/*.yaml` (graded items, no keys), `vignettes/*.yaml` and `data/*.yaml` (the numbers
+behind figures, each row with its source).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from ketamine_course.content.models import (Assessment, CourseFacts, DataSet, QuestionBank, ReferenceLibrary,
+                                            RegulatoryComparison, VignetteSet)
+from ketamine_course.core.errors import CourseError
+
+CONTENT_DIR = Path(str(resources.files("ketamine_course") / "content"))
+
+
+class ContentError(CourseError, LookupError):
+    """A content file or an id that the course cannot find."""
+
+
+def _read_yaml(path: Path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@lru_cache(maxsize=None)
+def course_facts() -> CourseFacts:
+    """The course's title, start page and disclaimer (`content/course.yaml`)."""
+    return CourseFacts.model_validate(_read_yaml(CONTENT_DIR / "course.yaml"))
+
+
+@lru_cache(maxsize=None)
+def reference_library() -> ReferenceLibrary:
+    return ReferenceLibrary.model_validate(_read_yaml(CONTENT_DIR / "references.yaml"))
+
+
+def reference(key: str):
+    for ref in reference_library().references:
+        if ref.key == key:
+            return ref
+    raise ContentError(f"No reference with key {key!r} in references.yaml")
+
+
+@lru_cache(maxsize=None)
+def question_banks() -> dict:
+    """Every formative bank, by module key."""
+    banks = {}
+    for path in sorted((CONTENT_DIR / "quizzes").glob("*.yaml")):
+        bank = QuestionBank.model_validate(_read_yaml(path))
+        banks[bank.module] = bank
+    return banks
+
+
+@lru_cache(maxsize=None)
+def assessments() -> dict:
+    """Every graded assessment (items without keys), by assignment name."""
+    found = {}
+    for path in sorted((CONTENT_DIR / "assessments").glob("*.yaml")):
+        assessment = Assessment.model_validate(_read_yaml(path))
+        found[assessment.assignment] = assessment
+    return found
+
+
+@lru_cache(maxsize=None)
+def vignettes() -> dict:
+    found = {}
+    for path in sorted((CONTENT_DIR / "vignettes").glob("*.yaml")):
+        for vignette in VignetteSet.model_validate(_read_yaml(path)).vignettes:
+            found[vignette.id] = vignette
+    return found
+
+
+@lru_cache(maxsize=None)
+def dataset(name: str) -> DataSet:
+    """The data behind a figure or table: `content/data/<name>.yaml`, a source on every row."""
+    path = CONTENT_DIR / "data" / f"{name}.yaml"
+    if not path.exists():
+        raise ContentError(f"No data file {path.name}")
+    return DataSet.model_validate(_read_yaml(path))
+
+
+def question(question_id: str):
+    for bank in question_banks().values():
+        for q in bank.questions:
+            if q.id == question_id:
+                return q
+    raise ContentError(f"No formative question {question_id!r}")
+
+
+def graded_item(item_id: str):
+    for assessment in assessments().values():
+        for item in assessment.items:
+            if item.id == item_id:
+                return item
+    raise ContentError(f"No graded item {item_id!r}")
+
+
+def objective(objective_id: str):
+    for group in list(question_banks().values()) + list(assessments().values()):
+        for obj in group.objectives:
+            if obj.id == objective_id:
+                return obj
+    raise ContentError(f"No learning objective {objective_id!r}")
+
+
+def vignette(vignette_id: str):
+    try:
+        return vignettes()[vignette_id]
+    except KeyError:
+        raise ContentError(f"No vignette {vignette_id!r}") from None
+
+
+@lru_cache(maxsize=None)
+def regulatory_comparison():
+    """The US/EU side-by-side table for esketamine: `content/data/regulatory_us_eu.yaml`."""
+    return RegulatoryComparison.model_validate(_read_yaml(CONTENT_DIR / "data" / "regulatory_us_eu.yaml"))

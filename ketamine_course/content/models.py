@@ -1,0 +1,323 @@
+"""The shapes of the course's content: references, questions, graded items and vignettes.
+
+Pure data models (pydantic). Authors write YAML; these models check it. Formative questions
+(course/) carry their keys and rationales; graded items (assignments/) never do: their keys
+live only in the hidden test cells of solutions/.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Key = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+ItemId = Annotated[str, Field(pattern=r"^[a-z0-9]+(\.[a-z0-9_]+)+$")]
+OptionId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+
+
+class Strict(BaseModel):
+    """Base: unknown fields are errors, so a typo in YAML is caught by the schema test."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- references ---------------------------------------------------------------------------
+
+
+class Reference(Strict):
+    key: Key
+    type: Literal[
+        "trial", "meta-analysis", "review", "guideline", "label", "preclinical",
+        "observational", "pharmacokinetic", "regulatory", "hta",
+    ]
+    authors: str
+    year: int
+    title: str
+    source: str
+    doi: Optional[str] = None
+    pmid: Optional[str] = None
+    url: Optional[str] = None
+    verified: bool = True
+    note: Optional[str] = None
+
+    @field_validator("doi")
+    @classmethod
+    def _doi_shape(cls, value):
+        if value is not None and not value.startswith("10."):
+            raise ValueError("a DOI starts with '10.'")
+        return value
+
+    @field_validator("pmid")
+    @classmethod
+    def _pmid_shape(cls, value):
+        if value is not None and not value.isdigit():
+            raise ValueError("a PMID is digits only")
+        return value
+
+    @model_validator(mode="after")
+    def _has_identifier(self):
+        """A verified reference can be checked by a reader: DOI or PMID (a label: its official URL).
+
+        Unverified entries are kept for authors to finish, and the tests forbid citing them.
+        """
+        if not self.verified:
+            return self
+        if self.type in ("label", "regulatory", "hta"):  # regulatory: an agency's safety communication; hta: an HTA body's guidance (no DOI)
+            if not (self.url or self.doi or self.pmid):
+                raise ValueError(f"label {self.key} needs a url to the official label")
+        elif not (self.doi or self.pmid):
+            raise ValueError(f"reference {self.key} needs a DOI or a PMID")
+        return self
+
+
+class ReferenceLibrary(Strict):
+    evidence_current_to: date
+    references: list[Reference]
+
+    @model_validator(mode="after")
+    def _unique_keys(self):
+        require_unique([r.key for r in self.references], "references.yaml")
+        return self
+
+
+# --- formative questions (course/, keys included because they teach) ------------------------
+
+
+class Objective(Strict):
+    id: ItemId
+    text: str
+
+
+class Option(Strict):
+    id: OptionId
+    text: str
+    correct: bool = False
+    rationale: str
+    refs: list[Key] = Field(min_length=1)
+
+
+class _QuestionBase(Strict):
+    id: ItemId
+    stem: str
+    objective: ItemId
+    refs: list[Key] = Field(default_factory=list)
+
+
+class SingleQuestion(_QuestionBase):
+    type: Literal["single"]
+    options: list[Option] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _one_correct(self):
+        if sum(o.correct for o in self.options) != 1:
+            raise ValueError(f"{self.id}: a single-best-answer question needs exactly one correct option")
+        require_unique([o.id for o in self.options], self.id)
+        return self
+
+
+class MultipleQuestion(_QuestionBase):
+    type: Literal["multiple"]
+    options: list[Option] = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _some_correct(self):
+        if not any(o.correct for o in self.options):
+            raise ValueError(f"{self.id}: a multiple-select question needs at least one correct option")
+        require_unique([o.id for o in self.options], self.id)
+        return self
+
+
+class NumericAnswer(Strict):
+    value: float
+    unit: str
+    tolerance: float = Field(ge=0)
+
+
+class NumericQuestion(_QuestionBase):
+    type: Literal["numeric"]
+    units: list[str] = Field(min_length=1)
+    answer: NumericAnswer
+    rationale: str
+    refs: list[Key] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unit_offered(self):
+        if self.answer.unit not in self.units:
+            raise ValueError(f"{self.id}: the answer's unit must be one of the units offered")
+        return self
+
+
+class Step(Strict):
+    id: OptionId
+    text: str
+
+
+class OrderingQuestion(_QuestionBase):
+    type: Literal["ordering"]
+    steps: list[Step] = Field(min_length=3)
+    order: list[OptionId]
+    rationale: str
+    refs: list[Key] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _order_is_permutation(self):
+        if sorted(self.order) != sorted(s.id for s in self.steps):
+            raise ValueError(f"{self.id}: order must list every step id once")
+        return self
+
+
+class ReflectionQuestion(_QuestionBase):
+    type: Literal["reflection"]
+    guidance: str  # shown after the learner has written: what a good answer covers
+    refs: list[Key] = Field(min_length=1)
+
+
+Question = Annotated[
+    Union[SingleQuestion, MultipleQuestion, NumericQuestion, OrderingQuestion, ReflectionQuestion],
+    Field(discriminator="type"),
+]
+
+
+class QuestionBank(Strict):
+    module: Key
+    title: str
+    objectives: list[Objective] = Field(min_length=1)
+    questions: list[Question]
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        require_unique([q.id for q in self.questions], self.module)
+        objective_ids = {o.id for o in self.objectives}
+        for q in self.questions:
+            if q.objective not in objective_ids:
+                raise ValueError(f"{q.id}: unknown objective {q.objective}")
+        return self
+
+
+# --- graded items (assignments/: no keys, no rationales) ------------------------------------
+
+
+class GradedOption(Strict):
+    id: OptionId
+    text: str
+
+
+class GradedItem(Strict):
+    id: ItemId
+    type: Literal["single", "multiple", "numeric", "ordering", "reflection"]
+    stem: str
+    objective: ItemId
+    vignette: Optional[ItemId] = None
+    options: list[GradedOption] = Field(default_factory=list)
+    units: list[str] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fields_for_type(self):
+        needs = {"single": "options", "multiple": "options", "numeric": "units", "ordering": "steps"}
+        field = needs.get(self.type)
+        if field and not getattr(self, field):
+            raise ValueError(f"{self.id}: a {self.type} item needs {field}")
+        return self
+
+
+class Assessment(Strict):
+    assignment: Key
+    title: str
+    objectives: list[Objective] = Field(min_length=1)
+    items: list[GradedItem] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        require_unique([i.id for i in self.items], self.assignment)
+        objective_ids = {o.id for o in self.objectives}
+        for item in self.items:
+            if item.objective not in objective_ids:
+                raise ValueError(f"{item.id}: unknown objective {item.objective}")
+        return self
+
+
+# --- vignettes ------------------------------------------------------------------------------
+
+
+class Vignette(Strict):
+    id: ItemId
+    title: str
+    setting: str
+    patient: str  # one line: age, sex, presenting problem
+    facts: dict[str, str]  # heading -> detail, shown in order on the patient card
+    refs: list[Key] = Field(default_factory=list)
+
+
+class VignetteSet(Strict):
+    vignettes: list[Vignette]
+
+
+def require_unique(ids, where):
+    """Raise a schema error naming every id that appears more than once."""
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"{where}: duplicate ids {dupes}")
+
+
+# --- data behind figures and tables -------------------------------------------------------
+
+
+class DataRow(BaseModel):
+    """One plotted or tabulated number (or group of numbers), always with its source."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    source: Key
+    approximate: bool = False  # True where the value was read off a published figure
+    note: Optional[str] = None
+
+
+class DataSet(Strict):
+    title: str
+    description: str
+    rows: list[DataRow] = Field(min_length=1)
+
+
+# --- US and EU side by side (esketamine) ----------------------------------------------------
+
+
+class RegulatoryRow(Strict):
+    """One topic of the US/EU comparison: what each jurisdiction's label (or REMS) says, with sources."""
+
+    id: Key
+    topic: str
+    us: str
+    eu: str
+    refs: list[Key] = Field(min_length=1)
+    source: Key  # the main source of the row (kept so the file also reads as a plain data set)
+    revision_read: str  # which label revision was read for this row
+
+
+# Which columns of the US/EU table a jurisdiction choice shows ("both": the US and the EU side by side).
+JURISDICTION_COLUMNS = {"both": ("us", "eu"), "us": ("us",), "eu": ("eu",)}
+
+
+class RegulatoryComparison(Strict):
+    title: str
+    description: str
+    rows: list[RegulatoryRow] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_topics(self):
+        require_unique([r.id for r in self.rows], "regulatory comparison")
+        return self
+
+    def row(self, topic_id: str) -> RegulatoryRow:
+        for r in self.rows:
+            if r.id == topic_id:
+                return r
+        raise KeyError(topic_id)
+
+
+class CourseFacts(Strict):
+    """`content/course.yaml`: the course's title, start page and disclaimer."""
+
+    title: str = Field(min_length=1)
+    start_page: str = Field(pattern=r"^course/[\w.-]+\.ipynb$")
+    disclaimer: str = Field(min_length=1)

@@ -1,0 +1,3 @@
+"""Running a class with nbgrader: the autograde guard, the late policy, cohort grading, exports and
+item analysis.
+"""

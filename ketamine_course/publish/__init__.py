@@ -1,0 +1,2 @@
+"""The course for reading rather than running: reader mode (Voila), static handouts and widget snapshots.
+"""

@@ -1,0 +1,2 @@
+"""Studying alone: the progress dashboard, grade my work, and the certificate.
+"""
