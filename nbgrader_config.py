@@ -9,6 +9,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades
 
 from ketamine_course.instructor import autograde_guard
+from ketamine_course.runtime import course_copy
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -21,9 +22,7 @@ c.CourseDirectory.release_directory = "assignments"
 # says otherwise; permissions, student ids and the command sequence: docs/exchange.md.
 # A learner's answers.json travels with their notebook (submit, collect, autograde); only the
 # answer store's lock and temporary files stay behind.
-c.CourseDirectory.ignore = [
-    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".answers.lock", ".answers-*.tmp",
-]
+c.CourseDirectory.ignore = list(course_copy.LEFT_BEHIND)  # checkpoints, caches, the store's lock and temp files
 # Autograde copies the source folder's files over each submission: never an answer store.
 # (The course never writes one in solutions/, see ketamine_course/storage/answer_store.py; this is a second guard.)
 _source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "solutions")

@@ -28,7 +28,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import ssl
 import stat
 import subprocess
@@ -43,6 +42,8 @@ from pathlib import Path
 from ketamine_course.runtime import console_progress
 from ketamine_course.content import course_facts
 from ketamine_course.core.errors import CourseError
+from ketamine_course.runtime import ports
+from ketamine_course.storage.json_files import write_atomically
 from ketamine_course.storage.paths import course_root
 
 COURSE_ID = "ketamine-therapy"  # nbgrader_config.py
@@ -179,12 +180,7 @@ class Settings:
 def write_private(path: Path, text: str) -> None:
     """Write a file only root can read (0600), replacing any earlier one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    write_atomically(path, text, mode=0o600)
 
 
 # ---------------------------------------------------------------------------------------- people
@@ -344,31 +340,6 @@ def require_root(doing: str) -> None:
                             "run it with sudo.")
 
 
-def port_in_use(ip: str, port: int) -> bool:
-    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((ip, port))
-        except OSError:
-            return True
-    return False
-
-
-def holder_of_port(port: int) -> str:
-    """'process 1234 (python3)' when the listening process can be found, else ''."""
-    try:
-        import psutil
-
-        for connection in psutil.net_connections(kind="inet"):
-            if connection.laddr and connection.laddr.port == port and connection.status == psutil.CONN_LISTEN:
-                if connection.pid:
-                    return f"process {connection.pid} ({psutil.Process(connection.pid).name()})"
-    except Exception:  # an unknown holder is no reason to fail the message
-        pass
-    return ""
-
-
 def check_ports(settings: Settings) -> None:
     wanted = [("the workshop address", settings.ip, settings.port, "--port"),
               ("the hub's internal port", "127.0.0.1", settings.hub_port, "--hub-port"),
@@ -378,8 +349,8 @@ def check_ports(settings: Settings) -> None:
         raise WorkshopError(f"The three ports must differ: --port {settings.port}, --hub-port {settings.hub_port}, "
                             f"--proxy-api-port {settings.proxy_api_port}.")
     for label, ip, port, option in wanted:
-        if port_in_use(ip, port):
-            holder = holder_of_port(port)
+        if ports.port_in_use(ip, port):
+            holder = ports.holder_of_port(port)
             raise WorkshopError(
                 f"Port {port} on {ip} ({label}) is already in use{' by ' + holder if holder else ''}, so the "
                 f"workshop server cannot start there. Choose a free port with {option}, or stop the program "

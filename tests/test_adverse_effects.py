@@ -74,12 +74,6 @@ def test_figures_have_title_and_axis_labels(make):
     plt.close(fig)
 
 
-def test_importing_the_module_does_not_import_matplotlib():
-    code = "import sys, ketamine_course.widgets.adverse_effect_charts, ketamine_course.core.monitoring; print('matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
-
-
 def test_the_chart_holds_one_population_only():
     """Every plotted row comes from the US label's pooled short-term TRD table; other populations are text rows
     that name their population."""

@@ -167,9 +167,3 @@ def test_widget_builds_and_redraws(monkeypatch):
     dropdowns[0].value = ee.ALL
 
 
-def test_importing_the_package_does_not_import_matplotlib():
-    import subprocess
-    import sys
-    code = "import sys, ketamine_course.widgets.evidence_explorer, ketamine_course.core.evidence; print('matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "False"

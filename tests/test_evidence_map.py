@@ -62,8 +62,3 @@ def test_the_figure_is_labelled():
     plt.close(fig)
 
 
-def test_evidence_map_module_does_not_import_matplotlib_at_import_time():
-    import subprocess
-    code = "import ketamine_course.widgets.evidence_map, ketamine_course.widgets.screening_explorer, sys; print('matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "False"

@@ -8,7 +8,8 @@ from pydantic import ValidationError
 
 from ketamine_course import content
 from ketamine_course.core import monitoring
-from ketamine_course.widgets.monitoring_explorer import SCENARIO_FILE, scenario_library, step_html
+from ketamine_course.content import SCENARIO_FILE, monitoring_scenarios
+from ketamine_course.widgets.monitoring_explorer import step_html
 
 RAW = yaml.safe_load(SCENARIO_FILE.read_text(encoding="utf-8"))
 LIBRARY = monitoring.library_from_data(RAW)
@@ -20,7 +21,7 @@ def test_every_scenario_loads_with_four_steps_in_order():
     assert len(LIBRARY.scenarios) >= 4
     for scenario in LIBRARY.scenarios:
         assert [s.phase for s in scenario.steps] == list(monitoring.PHASES)
-    assert scenario_library() == LIBRARY
+    assert monitoring_scenarios() == LIBRARY
 
 
 def test_the_required_situations_are_covered():

@@ -197,15 +197,6 @@ def test_explorer_widget_redraws_on_change():
     assert 'alt="' in explorer.output.value and "<figcaption>" in explorer.output.value
 
 
-def test_core_model_imports_no_plotting_or_numpy():
-    import subprocess
-    import sys
-    code = ("import sys, ketamine_course.core.pk, ketamine_course.widgets.pk_explorer, ketamine_course.widgets.mechanism_diagram; "
-            "print('matplotlib' in sys.modules, 'numpy' in sys.modules, 'ipywidgets' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False", "False"]
-
-
 # --- December 2026 revision: model assumptions are said to be assumptions ----------------------
 
 

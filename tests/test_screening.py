@@ -4,11 +4,18 @@ from pydantic import ValidationError
 
 from ketamine_course import content
 from ketamine_course.core.screening import (
-    PATIENT_FIELDS, Condition, Patient, Rule, RuleTable, evaluate, load_rules,
+    PATIENT_FIELDS, Condition, Patient, Rule, RuleTable,
 )
+from ketamine_course.core import screening
+from ketamine_course.content import screening_rules as load_rules
 
 # A patient who meets the usual definition of treatment-resistant depression and has nothing else.
 BASE = dict(diagnosis="major_depression", adequate_antidepressant_trials=2, systolic_bp=120, diastolic_bp=80, age=40)
+
+
+def evaluate(patient: Patient, rules: RuleTable | None = None, jurisdiction: str = "both"):
+    """The engine, with the course's own rule table unless a test gives another."""
+    return screening.evaluate(patient, rules or load_rules(), jurisdiction)
 
 
 def patient(**changes) -> Patient:

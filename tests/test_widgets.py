@@ -22,13 +22,6 @@ def inputs_of(box):
     return box.answer_input
 
 
-def test_importing_the_package_does_not_load_matplotlib():
-    code = ("import sys, ketamine_course, ketamine_course.ui, ketamine_course.grading, ketamine_course.widgets.figures; "
-            "print('matplotlib' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
-
-
 def test_formative_single_gives_the_chosen_rationale_and_reference(in_folder):
     box = questions.formative("m0.q1")
     inputs_of(box).control.value = "b"

@@ -116,6 +116,25 @@ def vignette(vignette_id: str):
 
 
 @lru_cache(maxsize=None)
+def screening_rules():
+    """The screening checklist's rule table: `content/screening_rules.yaml`."""
+    from ketamine_course.core.screening import RuleTable
+
+    return RuleTable.model_validate(_read_yaml(CONTENT_DIR / "screening_rules.yaml"))
+
+
+SCENARIO_FILE = CONTENT_DIR / "monitoring_scenarios.yaml"
+
+
+@lru_cache(maxsize=None)
+def monitoring_scenarios():
+    """The session simulator's scenarios and protocol: `content/monitoring_scenarios.yaml`."""
+    from ketamine_course.core.monitoring import library_from_data
+
+    return library_from_data(_read_yaml(SCENARIO_FILE))
+
+
+@lru_cache(maxsize=None)
 def regulatory_comparison():
     """The US/EU side-by-side table for esketamine: `content/data/regulatory_us_eu.yaml`."""
     return RegulatoryComparison.model_validate(_read_yaml(CONTENT_DIR / "data" / "regulatory_us_eu.yaml"))

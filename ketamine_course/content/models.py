@@ -11,15 +11,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Key = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
-ItemId = Annotated[str, Field(pattern=r"^[a-z0-9]+(\.[a-z0-9_]+)+$")]
-OptionId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
-
-
-class Strict(BaseModel):
-    """Base: unknown fields are errors, so a typo in YAML is caught by the schema test."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from ketamine_course.core.schema import ItemId, Key, OptionId, Strict, require_unique
 
 
 # --- references ---------------------------------------------------------------------------
@@ -252,13 +244,6 @@ class Vignette(Strict):
 
 class VignetteSet(Strict):
     vignettes: list[Vignette]
-
-
-def require_unique(ids, where):
-    """Raise a schema error naming every id that appears more than once."""
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise ValueError(f"{where}: duplicate ids {dupes}")
 
 
 # --- data behind figures and tables -------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, model_validator
 
-from ketamine_course.content.models import Key, OptionId, Strict, require_unique
+from ketamine_course.core.schema import Key, OptionId, Strict, require_unique
 
 ActionId = Literal["proceed", "recheck", "hold", "treat", "call_help", "discharge"]
 ACTIONS: tuple = ("proceed", "recheck", "hold", "treat", "call_help", "discharge")

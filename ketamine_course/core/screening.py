@@ -7,16 +7,15 @@ jurisdiction follows (US, EU, both, or not a label rule). `evaluate` applies eve
 under a chosen jurisdiction ("us", "eu" or "both") and returns a `Verdict` with each reason spelt out. A
 label rule of one jurisdiction applies in the other only if it names an `outside_level` (what it becomes
 there, for example a US warning in place of an EU contraindication). Pure Python: no
-widgets, no plotting; the only file access is `load_rules`. It teaches; it decides for no real patient.
+widgets, no plotting, no files (`content.screening_rules()` reads the rule table). It teaches; it decides for no real patient.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from ketamine_course.content.models import Strict, require_unique
+from ketamine_course.core.schema import Strict, require_unique
 
 Diagnosis = Literal[
     "major_depression", "mdd_acute_suicidal_ideation", "postpartum_depression", "bipolar_depression",
@@ -206,22 +205,13 @@ class Verdict(Strict):
 _ORDER = {"contraindication": 0, "caution": 1, "note": 2}
 
 
-def evaluate(patient: Patient, rules: Optional[RuleTable] = None, jurisdiction: Jurisdiction = "both") -> Verdict:
+def evaluate(patient: Patient, rules: RuleTable, jurisdiction: Jurisdiction = "both") -> Verdict:
     """Apply every rule under the chosen jurisdiction ("both": the stricter of the two labels wherever they
     differ); the verdict is the most serious level found (notes never change it)."""
     if jurisdiction not in JURISDICTION_LABELS:
         raise ValueError(f"unknown jurisdiction {jurisdiction!r}")
-    table = rules if rules is not None else load_rules()
-    applied = (r.in_jurisdiction(jurisdiction) for r in table.rules if r.applies(patient))
+    applied = (r.in_jurisdiction(jurisdiction) for r in rules.rules if r.applies(patient))
     found = sorted((r for r in applied if r is not None), key=lambda r: _ORDER[r.level])
     levels = {r.level for r in found}
     level = "contraindication" if "contraindication" in levels else "caution" if "caution" in levels else "candidate"
     return Verdict(level=level, headline=HEADLINES[level], findings=found, jurisdiction=jurisdiction)
-
-
-@lru_cache(maxsize=None)
-def load_rules() -> RuleTable:
-    """The course's rule table, read from `content/screening_rules.yaml`."""
-    from ketamine_course.content import CONTENT_DIR, _read_yaml
-
-    return RuleTable.model_validate(_read_yaml(CONTENT_DIR / "screening_rules.yaml"))

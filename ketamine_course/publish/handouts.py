@@ -30,7 +30,8 @@ from datetime import date
 from pathlib import Path
 
 from ketamine_course.core.errors import CourseError
-from ketamine_course.runtime import console_progress
+from ketamine_course.runtime import console_progress, course_copy
+from ketamine_course.storage.json_files import write_atomically
 from ketamine_course.publish.widget_snapshot import snapshot_html
 from ketamine_course.content import course_facts
 from ketamine_course.content.citations import evidence_date
@@ -203,12 +204,6 @@ local protocol before treating anyone.</p></div>
 """
 
 
-def write_atomically(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
-
-
 # --- the whole export -----------------------------------------------------------------------------
 
 
@@ -226,7 +221,7 @@ def export_module(notebook_path: Path, work_dir: Path, data_dir: Path, out_dir: 
         prepare_for_reading(notebook, today)
         page = out_dir / f"{notebook_path.stem}.html"
         try:
-            write_atomically(page, notebook_html(notebook))
+            write_atomically(page, notebook_html(notebook), mode=0o644)
         except OSError as error:
             raise HandoutError(f"the page could not be written ({error})") from None
         handout.page = page
@@ -245,8 +240,7 @@ def export_handouts(course_folder: Path, out_dir: Path, stream=None) -> list:
     handouts = []
     with tempfile.TemporaryDirectory(prefix="ketamine-course-handouts-") as scratch:
         work_dir, data_dir = Path(scratch) / "course", Path(scratch) / "progress"
-        shutil.copytree(course_folder, work_dir,
-                        ignore=shutil.ignore_patterns("answers*.json", ".answers*", ".ipynb_checkpoints"))
+        course_copy.copy_course_folder(course_folder, work_dir)
         data_dir.mkdir()
         with console_progress.bar(total=len(notebooks), unit="module", desc="Exporting handouts", stream=stream) as bar:
             for path in notebooks:
@@ -255,7 +249,7 @@ def export_handouts(course_folder: Path, out_dir: Path, stream=None) -> list:
                     bar.write(f"✘ {path.name} was not exported: {handout.problem}", file=stream)
                 handouts.append(handout)
                 bar.update(1)
-    write_atomically(out_dir / "index.html", index_html(handouts, today))
+    write_atomically(out_dir / "index.html", index_html(handouts, today), mode=0o644)
     return handouts
 
 

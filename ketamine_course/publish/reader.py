@@ -35,13 +35,13 @@ import atexit
 import html
 import os
 import secrets
-import socket
 import sys
 import tempfile
 import webbrowser
 from pathlib import Path
 
 from ketamine_course.content import course_facts
+from ketamine_course.runtime import ports
 
 DEFAULT_PORT = 8866
 HOST = "127.0.0.1"
@@ -119,26 +119,11 @@ def voila_config(course_folder: Path, port: int, token: str):
     })
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def choose_port(requested: int) -> int:
     """The requested port, or a free one (with a note) when something else is using it."""
-    if port_is_free(requested):
+    if not ports.port_in_use(HOST, requested):
         return requested
-    port = free_port()
+    port = ports.free_port(HOST)
     print(f"Port {requested} is in use (is reader mode already running?); using port {port} instead.", flush=True)
     return port
 

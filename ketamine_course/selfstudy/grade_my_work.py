@@ -19,11 +19,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ketamine_course.core.errors import CourseError
-from ketamine_course.runtime import nbgrader
+from ketamine_course.runtime import course_copy, nbgrader
 from ketamine_course.storage.paths import assignment_names, course_root, data_dir
 
 LEARNER_ID = "learner"  # the one student of the private course
-COPY_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", ".answers.lock", ".answers-*.tmp", "__pycache__")
 
 
 class SelfGradingError(CourseError):
@@ -83,7 +82,7 @@ def _prepare(assignment: str, folder: Path, root: Path) -> Path:
                            (course / "submitted" / LEARNER_ID / assignment, folder)):
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(origin, target, ignore=COPY_IGNORE)
+        course_copy.copy_work(origin, target)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
     (course / "submitted" / LEARNER_ID / assignment / "timestamp.txt").write_text(stamp)
     return course

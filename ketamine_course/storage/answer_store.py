@@ -153,7 +153,7 @@ def save_answer(item_id: str, value, folder=None) -> StoreContents:
             current = StoreContents(problems=current.problems + [f"The unreadable file was kept as {kept.name}."])
         entries = dict(current.entries)
         entries[item_id] = entry
-        write_json_atomically(path, {"format": FORMAT, "version": VERSION, "answers": entries}, ".answers-")
+        write_json_atomically(path, {"format": FORMAT, "version": VERSION, "answers": entries})
         current.answers[item_id] = value
         current.entries[item_id] = entries[item_id]
         return current

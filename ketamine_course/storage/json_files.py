@@ -1,7 +1,7 @@
-"""Writing the learner's files safely: under a lock, atomically, and never losing an unreadable file.
+"""Writing files safely: under a lock, atomically, and never losing an unreadable file.
 
-Used by the answer store (graded answers beside a notebook) and by the progress record (formative
-answers in the learner's data folder).
+The one atomic writer of the course: the answer store, the progress record, handouts and the
+workshop's settings all write through `write_atomically`.
 """
 from __future__ import annotations
 
@@ -25,12 +25,17 @@ def locked(lock_path: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def write_json_atomically(path: Path, data: dict, temp_prefix: str) -> None:
-    """Write JSON to a temporary file in the same folder, flush it to disk, then rename it over `path`."""
-    handle, temp_name = tempfile.mkstemp(prefix=temp_prefix, suffix=".tmp", dir=path.parent)
+def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
+    """Write text to a temporary file in the same folder, flush it to disk, then rename it over `path`.
+
+    The temporary file is `.<stem>-*.tmp` (nbgrader_config.py leaves those out of submissions); the
+    file has permissions `mode` from its first byte.
+    """
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(handle, mode)
         with os.fdopen(handle, "w", encoding="utf-8") as temp:
-            json.dump(data, temp, indent=1, sort_keys=True)
+            temp.write(text)
             temp.flush()
             os.fsync(temp.fileno())
         os.replace(temp_name, path)
@@ -38,6 +43,11 @@ def write_json_atomically(path: Path, data: dict, temp_prefix: str) -> None:
         if os.path.exists(temp_name):
             os.unlink(temp_name)
         raise
+
+
+def write_json_atomically(path: Path, data: dict) -> None:
+    """Write JSON atomically (see write_atomically)."""
+    write_atomically(path, json.dumps(data, indent=1, sort_keys=True))
 
 
 def keep_aside(path: Path, label: str) -> Path:

@@ -75,7 +75,7 @@ def record(question_id: str, answer, fraction: float | None) -> Progress:
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "attempts": int(previous.get("attempts", 0)) + 1 if isinstance(previous, dict) else 1,
         }
-        write_json_atomically(path, {"format": FORMAT, "version": VERSION, "answers": current.answers}, ".progress-")
+        write_json_atomically(path, {"format": FORMAT, "version": VERSION, "answers": current.answers})
         return current
 
 

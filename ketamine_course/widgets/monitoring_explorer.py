@@ -10,21 +10,12 @@ monitoring rules, read from the shared US/EU table. The scoring itself lives in 
 from __future__ import annotations
 
 import html
-from functools import lru_cache
 
 from IPython.display import HTML
 
 from ketamine_course.core import monitoring
 from ketamine_course.content.citations import inline_html
-from ketamine_course.content import CONTENT_DIR, _read_yaml, regulatory_comparison
-
-SCENARIO_FILE = CONTENT_DIR / "monitoring_scenarios.yaml"
-
-
-@lru_cache(maxsize=None)
-def scenario_library() -> monitoring.ScenarioLibrary:
-    return monitoring.library_from_data(_read_yaml(SCENARIO_FILE))
-
+from ketamine_course.content import monitoring_scenarios, regulatory_comparison
 
 def _bp_flag(vitals, protocol, phase: str) -> str:
     category = monitoring.bp_category(vitals.systolic, vitals.diastolic, protocol)
@@ -36,7 +27,7 @@ def _bp_flag(vitals, protocol, phase: str) -> str:
 
 def step_html(scenario_id: str, phase: str, branch: str | None = None) -> str:
     """One step of a scenario (of its main path, or of a named branch) as an HTML card."""
-    library = scenario_library()
+    library = monitoring_scenarios()
     scenario = library.scenario(scenario_id)
     return _step_card(scenario, scenario.step(phase, branch), library.protocol)
 
@@ -91,7 +82,7 @@ def regulatory_rows(jurisdiction: str) -> list[tuple[str, str, list]]:
 def protocol_html(jurisdiction: str = "US") -> str:
     """The decision lines the simulator uses, each with its source and whose rule it is, and the
     observation and monitoring rules of the chosen jurisdiction."""
-    p = scenario_library().protocol
+    p = monitoring_scenarios().protocol
     items = []
     for name, t in (("Before dosing", p.pre_dose_caution), ("Hold line", p.hold)):
         kind = "COURSE ADVICE: an example local protocol, not a label rule" if t.local_protocol else "US label"
@@ -126,7 +117,7 @@ def show(scenario_id: str | None = None):
     """The interactive simulator: pick a scenario, choose an action at each step, read the feedback."""
     import ipywidgets as w
 
-    library = scenario_library()
+    library = monitoring_scenarios()
     playable = [s for s in library.scenarios if s.in_simulator]
     picker = w.Dropdown(options=[(s.title, s.id) for s in playable],
                         value=scenario_id or playable[0].id, description="Scenario",

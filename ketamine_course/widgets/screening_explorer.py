@@ -10,9 +10,9 @@ import html
 import ipywidgets as w
 
 from ketamine_course.content.citations import inline_html
-from ketamine_course.content import regulatory_comparison
+from ketamine_course.content import regulatory_comparison, screening_rules
 from ketamine_course.content.models import JURISDICTION_COLUMNS
-from ketamine_course.core.screening import BASIS_LABELS, DIAGNOSIS_LABELS, JURISDICTION_LABELS, Patient, Verdict, evaluate, load_rules
+from ketamine_course.core.screening import BASIS_LABELS, DIAGNOSIS_LABELS, JURISDICTION_LABELS, Patient, Verdict, evaluate
 
 DISCLAIMER = ("This checklist is a teaching tool. It does not decide for a real patient: the decision to treat "
               "needs a full assessment by a qualified clinician, the current product label and your local protocol.")
@@ -139,7 +139,7 @@ class ScreeningForm:
             child_pugh=self.child_pugh.value, renal_function=self.renal.value, **values)
 
     def check(self) -> Verdict:
-        verdict = evaluate(self.patient(), jurisdiction=self.jurisdiction.value)
+        verdict = evaluate(self.patient(), screening_rules(), jurisdiction=self.jurisdiction.value)
         self.card.value = verdict_html(verdict)
         return verdict
 
@@ -175,7 +175,7 @@ def show():
 def rules_table_html() -> str:
     """The rule table as the checklist applies it: what each rule reads, its level, basis and sources."""
     rows = []
-    for rule in load_rules().rules:
+    for rule in screening_rules().rules:
         condition = "; ".join(
             f"{c.field} {_OP_WORDS[c.op]} {_value_words(c.value)}" for c in rule.when)
         joiner = "all of" if rule.match == "all" else "any of"
