@@ -46,33 +46,26 @@ def reference(key: str):
     raise ContentError(f"No reference with key {key!r} in references.yaml")
 
 
+def _every_file(folder: str, model) -> list:
+    """Every YAML file of a content folder, checked against its model, in file-name order."""
+    return [model.model_validate(_read_yaml(path)) for path in sorted((CONTENT_DIR / folder).glob("*.yaml"))]
+
+
 @lru_cache(maxsize=None)
 def question_banks() -> dict:
     """Every formative bank, by module key."""
-    banks = {}
-    for path in sorted((CONTENT_DIR / "quizzes").glob("*.yaml")):
-        bank = QuestionBank.model_validate(_read_yaml(path))
-        banks[bank.module] = bank
-    return banks
+    return {bank.module: bank for bank in _every_file("quizzes", QuestionBank)}
 
 
 @lru_cache(maxsize=None)
 def assessments() -> dict:
     """Every graded assessment (items without keys), by assignment name."""
-    found = {}
-    for path in sorted((CONTENT_DIR / "assessments").glob("*.yaml")):
-        assessment = Assessment.model_validate(_read_yaml(path))
-        found[assessment.assignment] = assessment
-    return found
+    return {assessment.assignment: assessment for assessment in _every_file("assessments", Assessment)}
 
 
 @lru_cache(maxsize=None)
 def vignettes() -> dict:
-    found = {}
-    for path in sorted((CONTENT_DIR / "vignettes").glob("*.yaml")):
-        for vignette in VignetteSet.model_validate(_read_yaml(path)).vignettes:
-            found[vignette.id] = vignette
-    return found
+    return {vignette.id: vignette for group in _every_file("vignettes", VignetteSet) for vignette in group.vignettes}
 
 
 @lru_cache(maxsize=None)
@@ -84,28 +77,26 @@ def dataset(name: str) -> DataSet:
     return DataSet.model_validate(_read_yaml(path))
 
 
+def _one(entries, wanted: str, missing: str):
+    for entry in entries:
+        if entry.id == wanted:
+            return entry
+    raise ContentError(missing)
+
+
 def question(question_id: str):
-    for bank in question_banks().values():
-        for q in bank.questions:
-            if q.id == question_id:
-                return q
-    raise ContentError(f"No formative question {question_id!r}")
+    every = (q for bank in question_banks().values() for q in bank.questions)
+    return _one(every, question_id, f"No formative question {question_id!r}")
 
 
 def graded_item(item_id: str):
-    for assessment in assessments().values():
-        for item in assessment.items:
-            if item.id == item_id:
-                return item
-    raise ContentError(f"No graded item {item_id!r}")
+    every = (item for assessment in assessments().values() for item in assessment.items)
+    return _one(every, item_id, f"No graded item {item_id!r}")
 
 
 def objective(objective_id: str):
-    for group in list(question_banks().values()) + list(assessments().values()):
-        for obj in group.objectives:
-            if obj.id == objective_id:
-                return obj
-    raise ContentError(f"No learning objective {objective_id!r}")
+    groups = list(question_banks().values()) + list(assessments().values())
+    return _one((o for group in groups for o in group.objectives), objective_id, f"No learning objective {objective_id!r}")
 
 
 def vignette(vignette_id: str):

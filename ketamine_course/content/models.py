@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ketamine_course.core.schema import ItemId, Key, OptionId, Strict, require_unique
+from ketamine_course.core.schema import ItemId, Key, OptionId, Strict, require_known_objectives, require_unique
 
 
 # --- references ---------------------------------------------------------------------------
@@ -171,20 +171,27 @@ Question = Annotated[
 ]
 
 
-class QuestionBank(Strict):
-    module: Key
+class ObjectiveGroup(Strict):
+    """A titled group of questions or items, each under one of the group's objectives."""
+
     title: str
     objectives: list[Objective] = Field(min_length=1)
-    questions: list[Question]
+
+    def entries(self) -> list:
+        raise NotImplementedError
 
     @model_validator(mode="after")
     def _consistent(self):
-        require_unique([q.id for q in self.questions], self.module)
-        objective_ids = {o.id for o in self.objectives}
-        for q in self.questions:
-            if q.objective not in objective_ids:
-                raise ValueError(f"{q.id}: unknown objective {q.objective}")
+        require_known_objectives(self.entries(), self.objectives, self.title)
         return self
+
+
+class QuestionBank(ObjectiveGroup):
+    module: Key
+    questions: list[Question]
+
+    def entries(self) -> list:
+        return self.questions
 
 
 # --- graded items (assignments/: no keys, no rationales) ------------------------------------
@@ -214,20 +221,12 @@ class GradedItem(Strict):
         return self
 
 
-class Assessment(Strict):
+class Assessment(ObjectiveGroup):
     assignment: Key
-    title: str
-    objectives: list[Objective] = Field(min_length=1)
     items: list[GradedItem] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _consistent(self):
-        require_unique([i.id for i in self.items], self.assignment)
-        objective_ids = {o.id for o in self.objectives}
-        for item in self.items:
-            if item.objective not in objective_ids:
-                raise ValueError(f"{item.id}: unknown objective {item.objective}")
-        return self
+    def entries(self) -> list:
+        return self.items
 
 
 # --- vignettes ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, model_validator
 
-from ketamine_course.core.schema import Key, OptionId, Strict, require_unique
+from ketamine_course.core.schema import find_by_id, Key, OptionId, require_unique, Strict
 
 ActionId = Literal["proceed", "recheck", "hold", "treat", "call_help", "discharge"]
 ACTIONS: tuple = ("proceed", "recheck", "hold", "treat", "call_help", "discharge")
@@ -159,10 +159,7 @@ class Scenario(Strict):
         return self
 
     def branch(self, branch_id: str) -> Branch:
-        for b in self.branches:
-            if b.id == branch_id:
-                return b
-        raise KeyError(f"{self.id} has no branch {branch_id!r}")
+        return find_by_id(self.branches, branch_id, f"{self.id} has no branch {branch_id!r}")
 
     def paths(self) -> list[tuple[list[ScenarioStep], bool]]:
         """Every path a learner can take through the scenario, with whether a dose is given on it."""
@@ -202,10 +199,7 @@ class ScenarioLibrary(Strict):
         return self
 
     def scenario(self, scenario_id: str) -> Scenario:
-        for s in self.scenarios:
-            if s.id == scenario_id:
-                return s
-        raise KeyError(f"No monitoring scenario {scenario_id!r}")
+        return find_by_id(self.scenarios, scenario_id, f"No monitoring scenario {scenario_id!r}")
 
 
 def library_from_data(data) -> ScenarioLibrary:

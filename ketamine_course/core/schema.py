@@ -16,6 +16,23 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def find_by_id(entries, wanted: str, missing: str):
+    """The entry whose `id` is `wanted`; KeyError(missing) when there is none."""
+    for entry in entries:
+        if entry.id == wanted:
+            return entry
+    raise KeyError(missing)
+
+
+def require_known_objectives(entries, objectives, where: str) -> None:
+    """Every entry has a unique id and belongs to one of the group's objectives."""
+    require_unique([e.id for e in entries], where)
+    known = {o.id for o in objectives}
+    for entry in entries:
+        if entry.objective not in known:
+            raise ValueError(f"{entry.id}: unknown objective {entry.objective}")
+
+
 def require_unique(ids, where):
     """Raise a schema error naming every id that appears more than once."""
     dupes = sorted({i for i in ids if ids.count(i) > 1})

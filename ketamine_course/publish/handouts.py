@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import html
 import os
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass

@@ -14,7 +14,6 @@ import html
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -178,7 +177,8 @@ def cmd_certificate(args) -> int:
 
 def add_commands(subparsers) -> None:
     parser = subparsers.add_parser("certificate", help="make your certificate once every assessment is passed")
-    parser.add_argument("--name", help="your name as it should appear on the certificate")
-    parser.add_argument("--out", help="folder for the certificate (default: your course data folder)")
-    parser.add_argument("--no-pdf", action="store_true", help="write the HTML page only")
     parser.set_defaults(run=cmd_certificate)
+    for option, meaning in (("--name", "your name as it should appear on the certificate"),
+                            ("--out", "folder for the certificate (default: your course data folder)")):
+        parser.add_argument(option, help=meaning)
+    parser.add_argument("--no-pdf", action="store_true", help="write the HTML page only")

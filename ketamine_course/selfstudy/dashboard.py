@@ -13,6 +13,7 @@ import html
 import ipywidgets as w
 from IPython.display import HTML, clear_output, display
 
+from ketamine_course.core.errors import CourseError
 from ketamine_course.selfstudy import certificate
 from ketamine_course.storage import progress_record
 from ketamine_course.selfstudy import progress_report
@@ -158,7 +159,7 @@ def grade_panel():
         result.value = ""
         try:
             grade = grade_my_work.grade_my_work(name)
-        except grade_my_work.SelfGradingError as problem:
+        except CourseError as problem:  # the message says what to do
             status.value = status_html(html.escape(str(problem)).replace("\n", "<br>"), WRONG)
             return
         finally:

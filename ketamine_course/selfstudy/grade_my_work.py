@@ -11,8 +11,6 @@ and answers are never written to.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import webbrowser
 from dataclasses import dataclass, field
 from datetime import datetime, timezone

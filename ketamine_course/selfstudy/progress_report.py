@@ -68,20 +68,30 @@ class ObjectiveProgress:
         return "In progress"
 
 
+class _Counts:
+    """Quick checks answered and in all, summed over the parts (objectives of a module, modules of the report)."""
+
+    def parts(self) -> list:
+        raise NotImplementedError
+
+    @property
+    def total(self) -> int:
+        return sum(part.total for part in self.parts())
+
+    @property
+    def answered(self) -> int:
+        return sum(part.answered for part in self.parts())
+
+
 @dataclass
-class ModuleProgress:
+class ModuleProgress(_Counts):
     module: str
     title: str
     notebook: str | None
     objectives: list
 
-    @property
-    def total(self) -> int:
-        return sum(o.total for o in self.objectives)
-
-    @property
-    def answered(self) -> int:
-        return sum(o.answered for o in self.objectives)
+    def parts(self) -> list:
+        return self.objectives
 
     @property
     def score(self) -> float | None:
@@ -90,18 +100,13 @@ class ModuleProgress:
 
 
 @dataclass
-class Report:
+class Report(_Counts):
     modules: list
     problems: list
     unreadable: bool
 
-    @property
-    def answered(self) -> int:
-        return sum(m.answered for m in self.modules)
-
-    @property
-    def total(self) -> int:
-        return sum(m.total for m in self.modules)
+    def parts(self) -> list:
+        return self.modules
 
     def to_review(self) -> list:
         return [o for m in self.modules for o in m.objectives if o.status == "Review"]

@@ -8,7 +8,6 @@ browser) a graded item prints the saved answer as text, so graders and feedback 
 from __future__ import annotations
 
 import html
-import os
 
 import ipywidgets as w
 
