@@ -344,8 +344,8 @@ def check_ports(settings: Settings) -> None:
     wanted = [("the workshop address", settings.ip, settings.port, "--port"),
               ("the hub's internal port", "127.0.0.1", settings.hub_port, "--hub-port"),
               ("the proxy's control port", "127.0.0.1", settings.proxy_api_port, "--proxy-api-port")]
-    ports = [port for _, _, port, _ in wanted]
-    if len(set(ports)) != len(ports):
+    numbers = [port for _, _, port, _ in wanted]
+    if len(set(numbers)) != len(numbers):
         raise WorkshopError(f"The three ports must differ: --port {settings.port}, --hub-port {settings.hub_port}, "
                             f"--proxy-api-port {settings.proxy_api_port}.")
     for label, ip, port, option in wanted:
