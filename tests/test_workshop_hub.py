@@ -1,6 +1,6 @@
 """The workshop server: the course on JupyterHub, with nbgrader, for real Unix accounts, in headless Chromium.
 
-`ketamine-course workshop start` (ketamine_course/workshop.py) starts JupyterHub with
+`ketamine-course workshop start` (ketamine_course/workshop/) starts JupyterHub with
 workshop/jupyterhub_config.py on 127.0.0.1 and free ports, with a scratch workshop folder (exchange,
 grading, state). It creates three participants and one instructor from a list file, each with a
 random Unix password, logged in through PAM. In Chromium each participant logs in, fetches Start here
@@ -37,7 +37,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ketamine_course import content, workshop
+from ketamine_course import content
+from ketamine_course.runtime import course_copy
+from ketamine_course.workshop.checks import blocked_for_others, check_address, check_shared_environment, ensure_proxy
+from ketamine_course.workshop.hub import hub_pid
+from ketamine_course.workshop.people import Person, account, read_people
+from ketamine_course.workshop.servers import account_memory, server_environment
+from ketamine_course.workshop.settings import COURSE_ID, Settings, WorkshopError
 
 from conftest import ARTIFACTS, REPO, TRY_TO_READ
 from test_browser import CHROMIUM, CHROMIUM_ARGS, answer_item, browser, run_all  # noqa: F401 (fixture)
@@ -52,7 +58,6 @@ PARTICIPANTS = [f"{PREFIX}p{number}" for number in (1, 2, 3)]
 INSTRUCTOR = f"{PREFIX}i1"
 OUTSIDER = f"{PREFIX}x"  # a Unix account in neither group
 GROUPS = {"participants_group": f"{PREFIX}-part", "instructors_group": f"{PREFIX}-inst"}
-COURSE_ID = workshop.COURSE_ID
 
 
 def needs_machine():
@@ -88,21 +93,21 @@ def workshop_command(*args, check=True, timeout=300) -> subprocess.CompletedProc
 def test_the_people_list_is_checked_before_anything_changes(tmp_path):
     good = tmp_path / "people.txt"
     good.write_text("# a workshop\nalice\nbob   # late\ncarol instructor\n\n")
-    assert workshop.read_people(good) == [workshop.Person("alice", "participant"), workshop.Person("bob", "participant"),
-                                          workshop.Person("carol", "instructor")]
+    assert read_people(good) == [Person("alice", "participant"), Person("bob", "participant"),
+                                 Person("carol", "instructor")]
     bad = tmp_path / "bad.txt"
     bad.write_text("alice\nBob Smith\nalice\ndave teacher\n")
-    with pytest.raises(workshop.WorkshopError) as problem:
-        workshop.read_people(bad)
+    with pytest.raises(WorkshopError) as problem:
+        read_people(bad)
     message = str(problem.value)
     assert "line 2" in message and "'Bob'" in message
     assert "line 3: alice is listed twice (first on line 1)" in message
     assert "line 4" in message and "nothing was changed" in message
-    with pytest.raises(workshop.WorkshopError, match="does not exist"):
-        workshop.read_people(tmp_path / "missing.txt")
+    with pytest.raises(WorkshopError, match="does not exist"):
+        read_people(tmp_path / "missing.txt")
     (tmp_path / "empty.txt").write_text("# nobody yet\n")
-    with pytest.raises(workshop.WorkshopError, match="names nobody"):
-        workshop.read_people(tmp_path / "empty.txt")
+    with pytest.raises(WorkshopError, match="names nobody"):
+        read_people(tmp_path / "empty.txt")
 
 
 def test_a_private_folder_on_the_way_to_the_course_python_is_named():
@@ -114,24 +119,24 @@ def test_a_private_folder_on_the_way_to_the_course_python_is_named():
         python.write_text("#!/bin/sh\n")
         python.chmod(0o755)
         private.chmod(0o700)
-        settings = workshop.Settings(folder=Path(scratch) / "srv", course_env=private / "env", admin="x")
-        with pytest.raises(workshop.WorkshopError) as problem:
-            workshop.check_shared_environment(settings)
+        settings = Settings(folder=Path(scratch) / "srv", course_env=private / "env", admin="x")
+        with pytest.raises(WorkshopError) as problem:
+            check_shared_environment(settings)
     assert f"{private} (drwx------) does not let other accounts pass" in str(problem.value)
     assert "--course-env" in str(problem.value)
 
 
 def test_a_public_address_needs_https():
-    with pytest.raises(workshop.WorkshopError, match="unencrypted"):
-        workshop.check_address(workshop.Settings(ip="0.0.0.0", admin="x"))
-    workshop.check_address(workshop.Settings(ip="0.0.0.0", admin="x", behind_https_proxy=True))
-    workshop.check_address(workshop.Settings(ip="127.0.0.1", admin="x"))
+    with pytest.raises(WorkshopError, match="unencrypted"):
+        check_address(Settings(ip="0.0.0.0", admin="x"))
+    check_address(Settings(ip="0.0.0.0", admin="x", behind_https_proxy=True))
+    check_address(Settings(ip="127.0.0.1", admin="x"))
 
 
 def test_settings_travel_to_the_hub_unchanged():
-    settings = workshop.Settings(folder=Path("/srv/x"), ip="0.0.0.0", port=8443, admin="lead", auth="shared-password",
-                                 idle_timeout=1800, behind_https_proxy=True, proxy=Path("/opt/chp"))
-    assert workshop.Settings.from_environment(settings.to_environment()) == settings
+    settings = Settings(folder=Path("/srv/x"), ip="0.0.0.0", port=8443, admin="lead", auth="shared-password",
+                        idle_timeout=1800, behind_https_proxy=True, proxy=Path("/opt/chp"))
+    assert Settings.from_environment(settings.to_environment()) == settings
 
 
 def test_a_taken_port_gives_a_clear_error_and_starts_nothing(tmp_path):
@@ -161,16 +166,16 @@ def test_a_missing_proxy_gives_a_clear_error(tmp_path):
     course = tmp_path / "course"
     (course / "workshop").mkdir(parents=True)
     shutil.copy2(REPO / "workshop" / "package.json", course / "workshop")
-    settings = workshop.Settings(course=course, admin="x")
+    settings = Settings(course=course, admin="x")
     path = os.environ["PATH"]
     try:
         os.environ["PATH"] = str(tmp_path / "empty-bin")
-        with pytest.raises(workshop.WorkshopError, match="npm is missing.*Node.js"):
-            workshop.ensure_proxy(settings)
+        with pytest.raises(WorkshopError, match="npm is missing.*Node.js"):
+            ensure_proxy(settings)
     finally:
         os.environ["PATH"] = path
-    with pytest.raises(workshop.WorkshopError, match="npm ci"):
-        workshop.ensure_proxy(settings, install=False)
+    with pytest.raises(WorkshopError, match="npm ci"):
+        ensure_proxy(settings, install=False)
 
 
 def test_the_kubernetes_files_hold_together():
@@ -192,7 +197,7 @@ def test_the_kubernetes_files_hold_together():
         config = PyFileConfigLoader("nbgrader_config.py", path=str(folder)).load_config()
         assert config.CourseDirectory.root == "/home/jovyan/grading"
         assert config.Exchange.root == "/srv/nbgrader/exchange"
-        assert config.CourseDirectory.ignore == workshop.course_ignore_list(REPO)
+        assert config.CourseDirectory.ignore == list(course_copy.LEFT_BEHIND)
     finally:
         for key, value in previous.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
@@ -221,7 +226,7 @@ def participants_environment(scratch: Path) -> Path:
     gives the copy the course environment's site-packages, share/ and etc/; `bin/python` is a small
     wrapper that points the copy at its own libpython. Same Python, same packages, reachable by all.
     """
-    if not workshop.blocked_for_others(Path(sys.executable), read=False):
+    if not blocked_for_others(Path(sys.executable), read=False):
         return Path(sys.prefix)
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     base, venv, env = Path(sys.base_prefix), Path(sys.prefix), scratch / "course-env"
@@ -254,7 +259,7 @@ def participants_environment(scratch: Path) -> Path:
 
 @dataclass
 class Workshop:
-    settings: workshop.Settings
+    settings: Settings
     passwords: dict
     scratch: Path
 
@@ -276,7 +281,7 @@ class Workshop:
         """Run the course's Python as `name`, as a command in their JupyterLab terminal would."""
         user = pwd.getpwnam(name)
         env = {"HOME": user.pw_dir, "USER": name, "LOGNAME": name, "LANG": "C.UTF-8",
-               **workshop.server_environment(self.settings, role)}
+               **server_environment(self.settings, role)}
         result = subprocess.run([str(self.settings.python), *args], cwd=cwd or user.pw_dir, env=env,
                                 user=user.pw_uid, group=user.pw_gid, extra_groups=os.getgrouplist(name, user.pw_gid),
                                 umask=0o002 if role == "instructor" else 0o022, capture_output=True, text=True,
@@ -310,7 +315,7 @@ def remove_account(name: str) -> None:
 def accounts(scratch):
     """The list file, and clean-up of every account and group it (or the test) creates, whatever happens."""
     for name in [*PARTICIPANTS, INSTRUCTOR, OUTSIDER]:
-        if workshop.account(name) is not None:
+        if account(name) is not None:
             pytest.fail(f"account {name} already exists; refusing to touch it")
     people = scratch / "people.txt"
     people.write_text("# the workshop test's class\n" + "".join(f"{name}\n" for name in PARTICIPANTS)
@@ -326,11 +331,11 @@ def accounts(scratch):
             remove_account(name)
         for group in GROUPS.values():
             subprocess.run(["groupdel", group], capture_output=True, text=True)
-        left = [name for name in [*PARTICIPANTS, INSTRUCTOR, OUTSIDER] if workshop.account(name) is not None]
+        left = [name for name in [*PARTICIPANTS, INSTRUCTOR, OUTSIDER] if account(name) is not None]
         assert not left, f"accounts not removed: {left}"
 
 
-def start_hub(scratch: Path, folder: Path, people: Path | None, *extra) -> workshop.Settings:
+def start_hub(scratch: Path, folder: Path, people: Path | None, *extra) -> Settings:
     ports = [str(p) for p in free_ports(3)]
     result = workshop_command("start", "--folder", str(folder), "--admin", INSTRUCTOR, "--port", ports[0],
                               "--hub-port", ports[1], "--proxy-api-port", ports[2],
@@ -340,7 +345,7 @@ def start_hub(scratch: Path, folder: Path, people: Path | None, *extra) -> works
                               "--instructors-group", GROUPS["instructors_group"],
                               *(["--people", str(people)] if people else []), *extra)
     print(result.stdout)
-    return workshop.Settings.load(folder)
+    return Settings.load(folder)
 
 
 _environments = {}
@@ -352,9 +357,9 @@ def participants_environment_cached(scratch: Path) -> Path:
     return _environments[scratch]
 
 
-def stop_hub(settings: workshop.Settings) -> None:
+def stop_hub(settings: Settings) -> None:
     result = workshop_command("stop", "--folder", str(settings.folder), check=False)
-    pid = workshop.hub_pid(settings)
+    pid = hub_pid(settings)
     if pid:  # the hub this test started did not stop: end it by its id
         os.kill(pid, signal.SIGKILL)
     assert result.returncode == 0, result.stderr
@@ -484,7 +489,7 @@ def test_a_class_logs_in_submits_and_gets_private_feedback(hub, browser):
             login_seconds.append(log_in(page, hub.base, name, hub.passwords[name]))
             assert page.url.startswith(f"{hub.base}/user/{name}/lab"), page.url
             assert (hub.home(name) / "course" / "00_start_here.ipynb").exists(), "the teaching notebooks are theirs"
-            memory_after_login.append(workshop.account_memory(hub.uid(name)))
+            memory_after_login.append(account_memory(hub.uid(name)))
             login_cpu.append(account_cpu_seconds(hub.uid(name)))
             menu = nbgrader_menu(page)
             page.keyboard.press("Escape")
@@ -494,7 +499,7 @@ def test_a_class_logs_in_submits_and_gets_private_feedback(hub, browser):
             assert "release" in release_result, "the instructor could not release the assignment"
             participant_works_on_the_assignment(hub, page, name)
             page.screenshot(path=str(ARTIFACTS / f"workshop_{name[-2:]}_submitted.png"))
-            memory_with_assignment.append(workshop.account_memory(hub.uid(name)))
+            memory_with_assignment.append(account_memory(hub.uid(name)))
     except Exception:
         for name, page in pages.items():
             page.screenshot(path=str(ARTIFACTS / f"workshop_{name[-2:]}_failure.png"))
@@ -586,7 +591,7 @@ def account_cpu_seconds(uid: int) -> float:
 def hub_memory(settings) -> int:
     import psutil
 
-    hub_process = psutil.Process(workshop.hub_pid(settings))
+    hub_process = psutil.Process(hub_pid(settings))
     processes = [hub_process] + [p for p in hub_process.children(recursive=True) if p.uids().real == 0]
     return sum(p.memory_full_info().pss for p in processes)
 

@@ -1,7 +1,7 @@
 """JupyterHub for a workshop of the course on one machine (docs/workshop-server.md).
 
 Started by `ketamine-course workshop start` (or workshop/workshop.sh start), which prepares the folders
-and passes the settings as KETAMINE_WORKSHOP_* environment variables (ketamine_course/workshop.py,
+and passes the settings as KETAMINE_WORKSHOP_* environment variables (ketamine_course/workshop/settings.py,
 class Settings). Every participant and instructor is a real Unix account; each gets their own
 JupyterLab, run as that account, from the course's Python environment.
 
@@ -14,11 +14,17 @@ from hmac import compare_digest
 
 from jupyterhub.authenticators.shared import SharedPasswordAuthenticator
 
-from ketamine_course import workshop
+from ketamine_course.workshop.checks import check_prepared
+from ketamine_course.workshop.people import group_members, in_group, workshop_passwords
+from ketamine_course.workshop.servers import configure_spawner
+from ketamine_course.workshop.settings import Settings, WorkshopError
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
-settings = workshop.Settings.from_environment()
-workshop.check_prepared(settings)
+settings = Settings.from_environment()
+try:
+    check_prepared(settings)
+except WorkshopError as problem:  # a configuration file: stop the hub with the message, not a traceback
+    raise SystemExit(str(problem)) from None
 groups = [settings.participants_group, settings.instructors_group]
 
 # ------------------------------------------------------------------ where it listens
@@ -51,7 +57,7 @@ class WorkshopPasswordAuthenticator(SharedPasswordAuthenticator):
     """
 
     def _is_instructor(self, name):
-        return name == settings.admin or workshop.in_group(name, settings.instructors_group)
+        return name == settings.admin or in_group(name, settings.instructors_group)
 
     async def authenticate(self, handler, data):
         name = self.normalize_username(data["username"])
@@ -62,7 +68,7 @@ class WorkshopPasswordAuthenticator(SharedPasswordAuthenticator):
         return None
 
     def check_allowed(self, username, authentication=None):
-        return username in self.allowed_users or any(workshop.in_group(username, group) for group in groups)
+        return username in self.allowed_users or any(in_group(username, group) for group in groups)
 
 
 c.Authenticator.admin_users = {settings.admin}
@@ -70,7 +76,7 @@ c.Authenticator.allowed_users = {settings.admin}
 c.Authenticator.allow_all = False  # no open sign-up
 c.Authenticator.allow_existing_users = False  # leaving the group ends access, even for earlier users
 if settings.auth == "shared-password":
-    passwords = workshop.workshop_passwords(settings)
+    passwords = workshop_passwords(settings)
     c.JupyterHub.authenticator_class = WorkshopPasswordAuthenticator
     c.SharedPasswordAuthenticator.user_password = passwords["participants"]
     c.SharedPasswordAuthenticator.admin_password = passwords["instructors"]
@@ -82,14 +88,14 @@ else:
 
 # ------------------------------------------------------------------ each person's JupyterLab
 c.JupyterHub.spawner_class = "localprocess"
-c.Spawner.pre_spawn_hook = lambda spawner: workshop.configure_spawner(spawner, settings)
+c.Spawner.pre_spawn_hook = lambda spawner: configure_spawner(spawner, settings)
 c.Spawner.env_keep = ["LANG", "LC_ALL"]  # nothing else from the hub's environment
 c.Spawner.start_timeout = 120  # two cores and a class logging in at once: be patient
 c.Spawner.http_timeout = 120
 c.JupyterHub.concurrent_spawn_limit = 10
 
 # ------------------------------------------------------------------ roles, groups and idle servers
-instructors = sorted(workshop.group_members(settings.instructors_group))
+instructors = sorted(group_members(settings.instructors_group))
 c.JupyterHub.load_groups = {settings.instructors_group: {"users": instructors}}
 roles = [{
     "name": "workshop-instructors",
