@@ -691,3 +691,12 @@ def test_workshop_mode_uses_two_shared_passwords_and_stops_idle_servers(scratch,
         print(f"\nWorkshop mode: login to a usable JupyterLab {seconds:.1f} s; idle server stopped by the culler.")
     finally:
         stop_hub(settings)
+
+
+def test_unprepared_folders_raise_an_error_with_what_to_do_and_never_exit(tmp_path):
+    """The hub's configuration file calls check_prepared; a library function raises, it does not end the process."""
+    from ketamine_course.workshop.checks import check_prepared
+
+    settings = Settings.from_environment({"KETAMINE_WORKSHOP_FOLDER": str(tmp_path / "srv")})
+    with pytest.raises(WorkshopError, match="workshop start"):
+        check_prepared(settings)

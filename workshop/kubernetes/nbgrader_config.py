@@ -7,9 +7,11 @@ shared grading volume, with the gradebook on PostgreSQL (NBGRADER_DB_URL).
 """
 import os
 
+from ketamine_course.runtime import course_copy
+
 c = get_config()  # noqa: F821 (provided by nbgrader)
 c.CourseDirectory.course_id = "ketamine-therapy"
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".answers.lock", ".answers-*.tmp"]
+c.CourseDirectory.ignore = list(course_copy.LEFT_BEHIND)
 
 if os.environ.get("NGSHARE_URL"):
     from ngshare_exchange import configureExchange
