@@ -1,0 +1,731 @@
+"""A class on the workshop server, for its load test and bench: real Unix accounts, a hub, and
+participants who work through HTTP and the kernel websocket instead of a browser each.
+
+- `reachable_course(folder)`: the course and its Python environment where every account can read
+  them (the checkout, or the interpreter its environment was made from, may lie in a private folder).
+- `Workshop`: participant and instructor accounts with a random prefix, a hub started with
+  `ketamine-course workshop start` on free ports, and, whatever happens, the hub stopped and the
+  accounts, their processes and groups removed.
+- `Participant`: one person's session: log in on the hub's page, wait for their server, open a
+  notebook (a kernel), fetch from the Assignment List, answer through the running kernel, submit.
+- `run_class(...)`: every participant at once, then the instructor's collect and `grade-cohort`;
+  what was measured and what arrived, for the bench to print and the test to check.
+
+Needs Linux, root, useradd and Node.js (`machine_problem` says what is missing).
+"""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import statistics
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ketamine_course import content
+from ketamine_course.runtime import course_copy
+from ketamine_course.workshop.checks import ensure_proxy
+from ketamine_course.workshop.hub import hub_pid
+from ketamine_course.workshop.people import account
+from ketamine_course.workshop.servers import Memory, account_memory, server_environment
+from ketamine_course.workshop.settings import COURSE_ID, Settings
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+VERSION = f"python{sys.version_info.major}.{sys.version_info.minor}"
+START_HERE = content.course_facts().start_page  # the notebook JupyterLab opens at login
+
+
+def machine_problem() -> str:
+    """Why this machine cannot run a hub for real Unix accounts; '' when it can."""
+    if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("useradd"):
+        return "the workshop server creates Unix accounts: it needs Linux, root and useradd"
+    if not shutil.which("node"):
+        return "the workshop server's proxy runs on Node.js, which is missing"
+    return ""
+
+
+def free_ports(count: int) -> list:
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def fixture(assignment: str) -> dict:
+    """tests/fixtures/assignments/<assignment>.yaml: the notebook, the right answers, the automatic points."""
+    return yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{assignment}.yaml").read_text())
+
+
+def percentile(values, share: float) -> float:
+    """The value below which `share` (0..1) of `values` lie, interpolated; the value itself for one."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    position = share * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+# ---------------------------------------------------------------- a course every account can read
+
+@dataclass(frozen=True)
+class ReachableCourse:
+    root: Path  # nbgrader_config.py, course/, solutions/, assignments/, workshop/ and the package
+    env: Path  # the Python environment the servers run from
+
+    @property
+    def python(self) -> Path:
+        return self.env / "bin" / "python"
+
+
+def _link_or_copy(source, target) -> str:
+    """A hard link to a file every account may read (quick; nothing writes to it in place), else a readable copy."""
+    mode = os.stat(source).st_mode
+    if mode & stat.S_IROTH:
+        try:
+            os.link(source, target)
+            return target
+        except OSError:  # another file system, or links not allowed: copy
+            pass
+    shutil.copy2(source, target)
+    os.chmod(target, stat.S_IMODE(mode) | 0o444 | (0o111 if mode & stat.S_IXUSR else 0))
+    return target
+
+
+def _mirror(source: Path, target: Path, left_out=()) -> None:
+    """`source` at `target`, its files linked or copied; names matching `left_out` at its top are left out."""
+    top = str(source)
+    skip = shutil.ignore_patterns(*left_out)
+    shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy, dirs_exist_ok=True,
+                    ignore=lambda folder, names: skip(folder, names) if folder == top else set())
+
+
+def _open_folders(top: Path) -> None:
+    for folder, _, _ in os.walk(top):
+        os.chmod(folder, 0o755)
+
+
+def reachable_course(folder: Path) -> ReachableCourse:
+    """The course, its package and its Python environment, copied into `folder` for every account to read.
+
+    The environment holds the same interpreter (binary, libpython, standard library), the installed
+    packages, share/ and etc/ of the environment running this, with the course's package taken from
+    the copy (an editable install would point back into the checkout). `bin/python` is a wrapper that
+    points the interpreter at its own libpython; the environment's scripts run it (nbgrader calls `alembic`).
+    """
+    root, env = folder / "course_root", folder / "env"
+    root.mkdir(parents=True)
+    shutil.copy2(REPO / "nbgrader_config.py", root)
+    for name in ("course", "solutions", "assignments"):
+        course_copy.copy_course_folder(REPO / name, root / name)
+    (root / "workshop").mkdir()
+    shutil.copy2(REPO / "workshop" / "jupyterhub_config.py", root / "workshop")
+    shutil.copytree(REPO / "ketamine_course", root / "ketamine_course",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for path in root.rglob("*"):
+        if path.is_file():
+            path.chmod(path.stat().st_mode | 0o444)
+
+    venv, lib = Path(sys.prefix), env / "lib"
+    (env / "bin").mkdir(parents=True)
+    lib.mkdir()
+    _link_or_copy(os.path.realpath(sys.executable), env / "bin" / VERSION)
+    for library in Path(sys.base_prefix, "lib").glob("libpython*.so*"):
+        shutil.copy2(library, lib / library.name, follow_symlinks=False)
+    _mirror(Path(sysconfig.get_path("stdlib")), lib / VERSION,
+            left_out=("site-packages", "test", "idlelib", "tkinter", "turtledemo"))
+    site = lib / VERSION / "site-packages"
+    for installed in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}:
+        _mirror(Path(installed), site, left_out=("__editable__*ketamine_course*", "ketamine_course*"))
+    (site / "ketamine_course").symlink_to(root / "ketamine_course")
+    for name in ("share", "etc"):
+        if (venv / name).is_dir():
+            _mirror(venv / name, env / name)
+
+    python = env / "bin" / "python"
+    python.write_text(f'#!/bin/sh\nLD_LIBRARY_PATH="{lib}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" '
+                      f'exec "{env / "bin" / VERSION}" "$@"\n')
+    python.chmod(0o755)
+    (env / "bin" / "python3").symlink_to("python")
+    runs_this_python = re.compile(rf"#!{re.escape(str(venv))}/bin/python[\d.]*\n")
+    for script in (venv / "bin").iterdir():
+        target = env / "bin" / script.name
+        if target.exists() or target.is_symlink() or not script.is_file():
+            continue
+        with open(script, "rb") as handle:
+            first = handle.readline().decode(errors="replace")
+        if runs_this_python.fullmatch(first):
+            target.write_text(f"#!{python}\n" + script.read_text().split("\n", 1)[1])
+            target.chmod(0o755)
+    _open_folders(folder)
+    return ReachableCourse(root, env)
+
+
+# ---------------------------------------------------------------- accounts and a hub
+
+def processes_of(uid: int) -> list:
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["uids"]):
+        if process.info["uids"] and process.info["uids"].real == uid:
+            found.append(process)
+    return found
+
+
+def cpu_seconds(processes) -> float:
+    """CPU time of these processes, with that of their children they have waited for."""
+    import psutil
+
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+class Workshop:
+    """A hub of the course with `participants` participant accounts and one instructor (also the admin).
+
+    Use it in a `with` block: the hub is started on entering, and on leaving (also after a failure) it
+    is stopped and every account it made, with its processes, home and groups, is removed.
+    """
+
+    def __init__(self, scratch: Path, course: ReachableCourse, participants: int, prefix: str = "kcld"):
+        self.scratch, self.course = scratch, course
+        self.prefix = f"{prefix}{secrets.token_hex(2)}"
+        self.participants = [f"{self.prefix}p{number:02d}" for number in range(1, participants + 1)]
+        self.instructor = f"{self.prefix}i1"
+        self.groups = {"participants": f"{self.prefix}-part", "instructors": f"{self.prefix}-inst"}
+        self.settings: Settings | None = None
+        self.passwords: dict = {}
+        self.start_seconds = 0.0
+
+    @property
+    def names(self) -> list:
+        return [*self.participants, self.instructor]
+
+    def __enter__(self) -> "Workshop":
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def organiser(self, *args, check=True, timeout=600) -> subprocess.CompletedProcess:
+        """`ketamine-course workshop ...` as root, from the course copy with its package (which the accounts import)."""
+        env = {**os.environ, "PYTHONPATH": str(self.course.root)}
+        result = subprocess.run([sys.executable, "-m", "ketamine_course.cli", "workshop", *args], cwd=self.course.root,
+                                env=env, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"workshop {args[0]} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def start(self) -> None:
+        taken = [name for name in self.names if account(name) is not None]
+        if taken:
+            raise RuntimeError(f"accounts {taken} already exist; refusing to touch them")
+        people = self.scratch / "people.txt"
+        people.write_text("".join(f"{name}\n" for name in self.participants) + f"{self.instructor} instructor\n")
+        home = self.scratch / "home"
+        home.mkdir(mode=0o711, exist_ok=True)
+        proxy = Settings(course=REPO, admin=self.instructor)
+        ensure_proxy(proxy)  # installs the pinned proxy into the checkout once, as `start` would
+        port, hub_port, api_port = free_ports(3)
+        started = time.monotonic()
+        self.organiser("start", "--folder", str(self.scratch / "srv"), "--people", str(people),
+                       "--admin", self.instructor, "--port", str(port), "--hub-port", str(hub_port),
+                       "--proxy-api-port", str(api_port), "--proxy", str(proxy.proxy_command),
+                       "--course-env", str(self.course.env), "--home-base", str(home),
+                       "--participants-group", self.groups["participants"],
+                       "--instructors-group", self.groups["instructors"])
+        self.start_seconds = time.monotonic() - started
+        self.settings = Settings.load(self.scratch / "srv")
+        for passwords in self.settings.state.glob("passwords-*.txt"):
+            self.passwords.update(line.split() for line in passwords.read_text().splitlines()
+                                  if line.strip() and not line.startswith("#"))
+
+    def close(self) -> None:
+        try:
+            self.stop_hub()
+        finally:
+            left = self.remove_accounts()
+        if left:
+            raise RuntimeError(f"accounts not removed: {left}")
+
+    def stop_hub(self) -> None:
+        if self.settings is None or hub_pid(self.settings) is None:
+            return
+        self.organiser("stop", "--folder", str(self.settings.folder), check=False)
+        pid = hub_pid(self.settings)
+        if pid:  # the hub started here did not stop: end it by its id
+            os.kill(pid, signal.SIGKILL)
+
+    def remove_accounts(self) -> list:
+        """Remove the accounts (their processes first), their homes and the two groups; the names left."""
+        for name in self.names:
+            user = account(name)
+            if user is None:
+                continue
+            for process in processes_of(user.pw_uid):
+                try:
+                    process.send_signal(signal.SIGKILL)
+                except Exception:  # already gone
+                    pass
+            subprocess.run(["userdel", "--remove", name], capture_output=True, text=True)
+        for group in self.groups.values():
+            subprocess.run(["groupdel", group], capture_output=True, text=True)
+        return [name for name in self.names if account(name) is not None]
+
+    @property
+    def url(self) -> str:
+        return self.settings.url
+
+    def uid(self, name: str) -> int:
+        return pwd.getpwnam(name).pw_uid
+
+    def as_account(self, name, *args, role="participant", cwd=None, timeout=900) -> subprocess.CompletedProcess:
+        """The course's Python as `name`, with their server's environment, as in their JupyterLab terminal."""
+        user = pwd.getpwnam(name)
+        env = {"HOME": user.pw_dir, "USER": name, "LOGNAME": name, "LANG": "C.UTF-8",
+               **server_environment(self.settings, role)}
+        result = subprocess.run([str(self.settings.python), *args], cwd=cwd or user.pw_dir, env=env,
+                                user=user.pw_uid, group=user.pw_gid, extra_groups=os.getgrouplist(name, user.pw_gid),
+                                umask=0o002 if role == "instructor" else 0o022, capture_output=True, text=True,
+                                timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"{name}: {' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def as_instructor(self, *args) -> subprocess.CompletedProcess:
+        """A command in the instructor's terminal, in the grading folder."""
+        return self.as_account(self.instructor, *args, role="instructor", cwd=self.settings.grading)
+
+    def hub_processes(self) -> list:
+        """The hub and what it runs as root: the proxy and the idle culler (not the accounts' servers)."""
+        import psutil
+
+        hub = psutil.Process(hub_pid(self.settings))
+        return [hub] + [child for child in hub.children(recursive=True) if child.uids().real == 0]
+
+    def hub_memory(self) -> int:
+        """PSS of the hub, the proxy and the culler, in bytes."""
+        return sum(process.memory_full_info().pss for process in self.hub_processes())
+
+
+# ---------------------------------------------------------------- one participant, without a browser
+
+class SessionFailed(Exception):
+    pass
+
+
+class Kernel:
+    """A notebook's kernel, driven through the Jupyter server's websocket as JupyterLab drives it.
+
+    Like JupyterLab, it connects again when the connection drops (at most RECONNECTS times), with the
+    same session, so the server replays what the kernel said meanwhile; a kernel_info request, which
+    asks nothing of the kernel but to answer, is sent again.
+    """
+
+    RECONNECTS = 3
+
+    def __init__(self, url: str, token: str, timeout: float):
+        self.url, self.token, self.timeout = url, token, timeout
+        self.session = uuid.uuid4().hex
+        self.reconnects = 0
+        self.connect()
+
+    def connect(self) -> None:
+        import websocket
+
+        self.socket = websocket.create_connection(f"{self.url}?session_id={self.session}", timeout=self.timeout,
+                                                  header=[f"Authorization: token {self.token}"])
+
+    def send(self, msg_type: str, content_: dict, msg_id: str) -> None:
+        self.socket.send(json.dumps({
+            "header": {"msg_id": msg_id, "session": self.session, "username": "", "msg_type": msg_type,
+                       "version": "5.3", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+            "parent_header": {}, "metadata": {}, "content": content_, "channel": "shell", "buffers": []}))
+
+    def receive(self, msg_type: str, content_: dict, msg_id: str) -> dict:
+        """The next message, connecting again if the connection dropped."""
+        import websocket
+
+        while True:
+            try:
+                raw = self.socket.recv()
+            except websocket.WebSocketConnectionClosedException:
+                raw = ""
+            if raw:
+                return json.loads(raw)
+            self.reconnects += 1
+            if self.reconnects > self.RECONNECTS:
+                raise SessionFailed(f"the kernel's connection dropped {self.reconnects} times")
+            self.connect()
+            if msg_type == "kernel_info_request":
+                self.send(msg_type, content_, msg_id)
+
+    def request(self, msg_type: str, content_: dict) -> tuple:
+        """Send a shell request; (reply content, what it printed or displayed) once the kernel is idle again."""
+        msg_id = uuid.uuid4().hex
+        self.send(msg_type, content_, msg_id)
+        reply, idle, shown = None, False, []
+        deadline = time.monotonic() + self.timeout
+        while reply is None or not idle:
+            if time.monotonic() > deadline:
+                raise SessionFailed(f"the kernel did not answer {msg_type} in {self.timeout:.0f} s")
+            message = self.receive(msg_type, content_, msg_id)
+            if message.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, body = message["msg_type"], message["content"]
+            if message["channel"] == "shell":
+                reply = body
+            elif kind == "status":
+                idle = body["execution_state"] == "idle"
+            elif kind == "stream":
+                shown.append(body["text"])
+            elif kind in ("execute_result", "display_data"):
+                shown.append(body["data"].get("text/plain", ""))
+            elif kind == "error":
+                shown.append("\n".join(body["traceback"]))
+        return reply, "".join(shown)
+
+    def run(self, code: str) -> tuple:
+        """Run a cell; (its execution count, what it printed). SessionFailed if it raised."""
+        reply, shown = self.request("execute_request", {"code": code, "silent": False, "store_history": True,
+                                                        "user_expressions": {}, "allow_stdin": False,
+                                                        "stop_on_error": True})
+        if reply["status"] != "ok":
+            raise SessionFailed(f"a cell raised {reply.get('ename')}: {reply.get('evalue')}\n{shown[-2000:]}")
+        return reply["execution_count"], shown
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+ANSWER = """\
+_widget = Out[{count}]
+_widget.answer_input.set_value(__import__("json").loads({value!r}))
+print(_widget.status.value)
+"""
+SAVED_ANSWERS = "from ketamine_course.storage import answer_store as _store; print(__import__('json').dumps(_store.read_store().answers))"
+
+
+@dataclass
+class Participant:
+    """One participant's session: HTTP to the hub and their server, the websocket to their kernels."""
+
+    base: str
+    name: str
+    password: str
+    timeout: float = 600
+    seconds: dict = field(default_factory=dict)  # step -> seconds since pressing Sign in
+    spawn_refusals: int = 0  # times the hub answered 429 (too many servers starting) and asked to retry
+    spawn_wait: float = 0.0  # seconds spent waiting as the hub asked (Retry-After) before trying again
+    error: str = ""
+    cpu_at_usable: float = 0.0  # CPU-seconds of the account's processes when Start here's kernel answered
+    kernels: list = field(default_factory=list)
+
+    def __post_init__(self):
+        import requests
+
+        self.http = requests.Session()
+        self.token = ""
+        self.started = 0.0
+
+    # -- the hub
+    def log_in(self) -> None:
+        """Sign in on the hub's page; the hub starts the server (the browser follows the same redirects)."""
+        self.http.get(f"{self.base}/hub/login", timeout=self.timeout).raise_for_status()
+        self.started = time.monotonic()
+        reply = self.http.post(f"{self.base}/hub/login", allow_redirects=False, timeout=self.timeout,
+                               data={"username": self.name, "password": self.password,
+                                     "_xsrf": self.http.cookies.get("_xsrf", path="/hub/")})
+        if reply.status_code != 302:
+            raise SessionFailed(f"login refused ({reply.status_code})")
+        self.mark("logged in")
+        token = self.http.post(f"{self.base}/hub/api/users/{self.name}/tokens", timeout=self.timeout,
+                               json={"note": "workshop load test", "expires_in": 7200},
+                               headers={"X-XSRFToken": self.http.cookies.get("_xsrf", path="/hub/")})
+        token.raise_for_status()
+        self.token = token.json()["token"]
+        page = self.http.get(self.base + reply.headers["Location"], timeout=self.timeout)
+        while page.status_code == 429:  # the hub's concurrent-spawn limit: wait as told, then reload
+            self.spawn_refusals += 1
+            wait = float(page.headers.get("Retry-After", 30))
+            self.spawn_wait += wait
+            time.sleep(wait)
+            page = self.http.get(f"{self.base}/hub/spawn/{self.name}", timeout=self.timeout)
+        page.raise_for_status()
+        self.wait_for_server()
+        self.mark("server ready")
+        self.http.get(f"{self.base}/user/{self.name}/lab", timeout=self.timeout).raise_for_status()  # the page, via OAuth
+
+    def wait_for_server(self) -> None:
+        deadline = self.started + self.timeout
+        while time.monotonic() < deadline:
+            model = self.hub_api("GET", f"users/{self.name}").json()
+            server = model.get("servers", {}).get("")
+            if server and server.get("ready"):
+                return
+            if not server and not model.get("pending"):
+                raise SessionFailed("the hub's spawn of the server failed (see the hub's log)")
+            time.sleep(0.5)
+        raise SessionFailed(f"no server after {self.timeout:.0f} s")
+
+    def hub_api(self, method: str, path: str, **kwargs):
+        reply = self.http.request(method, f"{self.base}/hub/api/{path}", timeout=self.timeout,
+                                  headers={"Authorization": f"token {self.token}"}, **kwargs)
+        reply.raise_for_status()
+        return reply
+
+    # -- their own server
+    def api(self, method: str, path: str, **kwargs):
+        reply = self.http.request(method, f"{self.base}/user/{self.name}/{path}", timeout=self.timeout,
+                                  headers={"Authorization": f"token {self.token}"}, **kwargs)
+        reply.raise_for_status()
+        return reply
+
+    def open_notebook(self, path: str) -> Kernel:
+        """Open a notebook as JupyterLab does: a session, whose kernel runs in the notebook's folder."""
+        session = self.api("POST", "api/sessions", json={"path": path, "name": Path(path).name, "type": "notebook",
+                                                         "kernel": {"name": "python3"}}).json()
+        ws_base = self.base.replace("http", "ws", 1)
+        kernel = Kernel(f"{ws_base}/user/{self.name}/api/kernels/{session['kernel']['id']}/channels", self.token,
+                        self.timeout)
+        self.kernels.append(kernel)
+        kernel.request("kernel_info_request", {})
+        return kernel
+
+    def assignments(self, action: str = "", **data) -> set:
+        """nbgrader's Assignment List: list, fetch or submit in the participant's own server; then
+        {(assignment, status)} as the list shows them."""
+        if action:
+            listed = self.api("POST", f"assignments/{action}", data={"course_id": COURSE_ID, **data}).json()
+        else:
+            listed = self.api("GET", "assignments", params={"course_id": COURSE_ID}).json()
+        if not listed.get("success"):
+            raise SessionFailed(f"Assignment List {action or 'list'}: {str(listed.get('value'))[-1500:]}")
+        return {(entry["assignment_id"], entry["status"]) for entry in listed["value"]}
+
+    def mark(self, step: str) -> None:
+        self.seconds[step] = time.monotonic() - self.started
+
+    # -- a whole session
+    def arrive(self, uid: int) -> None:
+        """Log in and wait until JupyterLab would show Start here with its kernel ready."""
+        self.log_in()
+        self.open_notebook(START_HERE)
+        self.mark("usable")
+        self.cpu_at_usable = cpu_seconds(processes_of(uid))
+
+    def work(self, assignment: str, answers: dict) -> None:
+        """Fetch, run every cell, answer every graded item through its widget in the kernel, check, submit."""
+        notebook_name = f"{fixture(assignment)['notebook']}.ipynb"
+        path = f"{assignment}/{notebook_name}"
+        if (assignment, "released") not in self.assignments():
+            raise SessionFailed(f"{assignment} is not in the Assignment List")
+        if (assignment, "fetched") not in self.assignments("fetch", assignment_id=assignment):
+            raise SessionFailed(f"{assignment} was not fetched")
+        self.mark("fetched")
+        notebook = self.api("GET", f"api/contents/{path}", params={"content": 1}).json()["content"]
+        kernel = self.open_notebook(path)
+        counts = {}
+        for cell in notebook["cells"]:  # Run All
+            if cell["cell_type"] == "code":
+                count, _ = kernel.run("".join(cell["source"]))
+                counts[cell["metadata"].get("nbgrader", {}).get("grade_id")] = count
+        self.mark("ran all cells")
+        for item_id, value in answers.items():
+            count = counts.get(item_id.replace(".", "_") + "_answer")
+            if count is None:
+                raise SessionFailed(f"no answer cell for {item_id} in {path}")
+            _, shown = kernel.run(ANSWER.format(count=count, value=json.dumps(value)))
+            if "Saved." not in shown:
+                raise SessionFailed(f"{item_id} was not saved: {shown.strip()[:300]}")
+        _, shown = kernel.run(SAVED_ANSWERS)
+        if json.loads(shown) != answers:
+            raise SessionFailed(f"the answer store holds {shown.strip()[:500]}, not the answers given")
+        self.mark("answered")
+        if (assignment, "submitted") not in self.assignments("submit", assignment_id=assignment):
+            raise SessionFailed(f"{assignment} was not submitted")
+        self.mark("submitted")
+
+    def close(self) -> None:
+        for kernel in self.kernels:
+            kernel.close()
+        self.http.close()
+
+
+# ---------------------------------------------------------------- a class at once
+
+@dataclass
+class ClassRun:
+    assignment: str
+    expected_score: float
+    participants: list  # Participant, with their times and any error
+    release_seconds: float = 0.0
+    collect_seconds: float = 0.0
+    grade_seconds: float = 0.0
+    hub_start_seconds: float = 0.0
+    arrival_seconds: float = 0.0  # first Sign in to the last Start here kernel ready
+    session_seconds: float = 0.0  # first Sign in to the last submission
+    hub_cpu_arrival: float = 0.0  # CPU-seconds of hub, proxy and culler over the arrival
+    hub_cpu_session: float = 0.0
+    machine_busy_arrival: float = 0.0  # CPU-seconds of every program on the machine over the arrival
+    hub_pss: int = 0
+    memory: dict = field(default_factory=dict)  # participant -> Memory, all servers running, two notebooks each
+    account_cpu: dict = field(default_factory=dict)  # participant -> CPU-seconds of the whole session
+    inbound: int = 0  # submissions in the exchange
+    collected: list = field(default_factory=list)  # participants whose submission the instructor collected
+    scores: dict = field(default_factory=dict)  # participant -> automatic score in the gradebook
+    grade_summary: str = ""
+    hub_log: Path | None = None  # a copy of the hub's log (the servers' too), kept when a session failed or reconnected
+
+    @property
+    def reconnects(self) -> int:
+        """Times a kernel's websocket dropped and was connected again (as JupyterLab would)."""
+        return sum(kernel.reconnects for p in self.participants for kernel in p.kernels)
+
+    @property
+    def failed(self) -> dict:
+        return {p.name: p.error for p in self.participants if p.error}
+
+    def lost(self) -> list:
+        """What did not arrive: each line a participant or count that is not as it should be."""
+        names = [p.name for p in self.participants]
+        problems = [f"{name}: {error}" for name, error in self.failed.items()]
+        if self.inbound != len(names):
+            problems.append(f"{self.inbound} submissions in the exchange for {len(names)} participants")
+        problems += [f"{name}: not collected" for name in names if name not in self.collected]
+        problems += [f"{name}: no grade" for name in names if self.scores.get(name) is None]
+        problems += [f"{name}: scored {self.scores[name]} of {self.expected_score}" for name in names
+                     if self.scores.get(name) is not None and abs(self.scores[name] - self.expected_score) > 1e-9]
+        return problems
+
+
+def _timed(call) -> float:
+    started = time.monotonic()
+    call()
+    return time.monotonic() - started
+
+
+def _busy_cpu_seconds() -> float:
+    import psutil
+
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def run_class(workshop: Workshop, assignment: str = "ps0_start_here", timeout: float = 600) -> ClassRun:
+    """Release `assignment`, let every participant arrive and work at once, then collect and grade."""
+    facts = fixture(assignment)
+    answers = {item.id: facts["right"][item.id] for item in content.assessments()[assignment].items}
+    run = ClassRun(assignment, float(facts["auto_points"]),
+                   [Participant(workshop.url, name, workshop.passwords[name], timeout) for name in workshop.participants],
+                   hub_start_seconds=workshop.start_seconds)
+    run.release_seconds = _timed(lambda: (workshop.as_instructor("-m", "nbgrader", "generate_assignment", assignment,
+                                                                 "--force"),
+                                          workshop.as_instructor("-m", "nbgrader", "release_assignment", assignment)))
+    uids = {name: workshop.uid(name) for name in workshop.participants}
+    hub = workshop.hub_processes()
+    go = threading.Event()  # everyone presses Sign in at the same moment
+    arrived = {participant.name: threading.Event() for participant in run.participants}
+
+    def session(participant: Participant) -> None:
+        go.wait()
+        try:
+            try:
+                participant.arrive(uids[participant.name])
+            finally:
+                arrived[participant.name].set()
+            participant.work(assignment, answers)
+        except Exception as exc:  # one participant's failure is reported; the others carry on
+            reached = list(participant.seconds)[-1] if participant.seconds else "signing in"
+            participant.error = f"after {reached}: {type(exc).__name__}: {exc}"
+
+    threads = [threading.Thread(target=session, args=(p,), daemon=True) for p in run.participants]
+    for thread in threads:
+        thread.start()
+    hub_cpu, busy = cpu_seconds(hub), _busy_cpu_seconds()
+    started = time.monotonic()
+    go.set()
+    for event in arrived.values():
+        event.wait(timeout=max(0.0, started + timeout - time.monotonic()))
+    run.arrival_seconds = time.monotonic() - started
+    run.hub_cpu_arrival = cpu_seconds(hub) - hub_cpu
+    run.machine_busy_arrival = _busy_cpu_seconds() - busy
+    for thread in threads:
+        thread.join(timeout=timeout)
+    run.session_seconds = time.monotonic() - started
+    run.hub_cpu_session = cpu_seconds(hub) - hub_cpu
+    run.hub_pss = workshop.hub_memory()
+    log = workshop.settings.state / "jupyterhub.log"
+    if (run.failed or run.reconnects) and log.exists():
+        run.hub_log = ARTIFACTS / f"workshop-load-{workshop.prefix}.log"
+        run.hub_log.parent.mkdir(exist_ok=True)
+        shutil.copyfile(log, run.hub_log)
+    for participant in run.participants:
+        run.memory[participant.name] = account_memory(uids[participant.name])
+        run.account_cpu[participant.name] = cpu_seconds(processes_of(uids[participant.name]))
+        participant.close()
+
+    inbound = workshop.settings.exchange / COURSE_ID / "inbound"
+    run.inbound = sum(1 for entry in inbound.iterdir() if f"+{assignment}+" in entry.name) if inbound.is_dir() else 0
+    run.collect_seconds = _timed(lambda: workshop.as_instructor("-m", "nbgrader", "collect", assignment))
+    submitted = workshop.settings.grading / "submitted"
+    run.collected = sorted(name for name in workshop.participants if (submitted / name / assignment).is_dir())
+    grading = {}
+    run.grade_seconds = _timed(lambda: grading.update(result=workshop.as_instructor(
+        "-m", "ketamine_course.cli", "grade-cohort", assignment)))
+    run.grade_summary = grading["result"].stdout.strip().splitlines()[-1]
+    run.scores = gradebook_scores(workshop.settings.grading, assignment, facts["notebook"], workshop.participants)
+    return run
+
+
+def gradebook_scores(grading: Path, assignment: str, notebook: str, students: list) -> dict:
+    """Each student's score for the notebook in the instructors' gradebook (None when not graded)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scores = {}
+    with Gradebook(f"sqlite:///{grading / 'gradebook.db'}") as gradebook:
+        for student in students:
+            try:
+                scores[student] = gradebook.find_submission_notebook(notebook, assignment, student).score
+            except MissingEntry:
+                scores[student] = None
+    return scores
+
+
+def median_mb(memories, kind: str = "pss") -> float:
+    return statistics.median(getattr(m, kind) for m in memories) / 2**20
+
+
+__all__ = ["ClassRun", "Kernel", "Memory", "Participant", "ReachableCourse", "SessionFailed", "Workshop",
+           "fixture", "free_ports", "machine_problem", "median_mb", "percentile", "reachable_course", "run_class"]
