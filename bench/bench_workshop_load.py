@@ -1,6 +1,7 @@
 """The workshop server under load: a class of real accounts logging in at once on this machine.
 
     sudo .venv/bin/python bench/bench_workshop_load.py [--participants 30] [--assignment ps0_start_here]
+                                                       [--spawn-limit N]
 
 Starts the workshop server (`ketamine-course workshop start`) on free ports with N participant
 accounts and one instructor (random prefix), from a copy of the course and its environment that every
@@ -15,13 +16,16 @@ lost: N submissions, N grades, each the fixture's automatic points.
 Prints the time to a usable server (median and p95), memory per participant, the hub's CPU, and
 from these the class size a 2-core, 24 GB machine holds and what a bigger machine or the
 Kubernetes recipe (workshop/kubernetes/config.yaml) changes. Nothing about time is asserted: a
-shared machine slows every figure. Accounts, groups, the hub and the scratch folder are removed at
-the end, also after a failure or Ctrl-C. Needs Linux, root, useradd and Node.js.
+shared machine slows every figure. `--spawn-limit` tries another concurrent-spawn limit than the
+hub configuration's (written into the copy of workshop/jupyterhub_config.py the hub runs).
+Accounts, groups, the hub and the scratch folder are removed at the end, also after a failure or
+Ctrl-C. Needs Linux, root, useradd and Node.js.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -65,7 +69,12 @@ def megabytes(quantity: str) -> float:
     return float(quantity) / 2**20
 
 
-def report(run, participants: int, load_before: tuple, load_after: tuple) -> None:
+def spawn_limit(config: Path) -> int:
+    """The hub's concurrent-spawn limit, as its configuration file last sets it."""
+    return int(re.findall(r"^c\.JupyterHub\.concurrent_spawn_limit = (\d+)", config.read_text(), re.MULTILINE)[-1])
+
+
+def report(run, participants: int, limit: int, load_before: tuple, load_after: tuple) -> None:
     ok = [p for p in run.participants if not p.error]
     import psutil
 
@@ -79,9 +88,11 @@ def report(run, participants: int, load_before: tuple, load_after: tuple) -> Non
         print(f"  Sign in to a usable server (Start here's kernel): {spread([p.seconds['usable'] for p in ok])}")
         refused = [p for p in run.participants if p.spawn_refusals]
         if refused:
-            print(f"  the hub's concurrent-spawn limit (workshop/jupyterhub_config.py) turned away {len(refused)} of "
-                  f"{participants} ({sum(p.spawn_refusals for p in refused)} refusals in all); they waited as told "
-                  f"(Retry-After) and tried again: {spread([p.spawn_wait for p in refused])} of waiting")
+            print(f"  the hub's concurrent-spawn limit ({limit} servers starting at a time) turned away "
+                  f"{len(refused)} of {participants} ({sum(p.spawn_refusals for p in refused)} refusals in all); they "
+                  f"waited as told (Retry-After) and tried again: {spread([p.spawn_wait for p in refused])} of waiting")
+        else:
+            print(f"  the hub's concurrent-spawn limit ({limit} servers starting at a time) turned nobody away")
         print(f"  all {len(ok)} usable {run.arrival_seconds:.0f} s after the first Sign in; all submitted after "
               f"{run.session_seconds:.0f} s")
         print(f"  per participant: fetch {statistics.median(step_seconds(ok, 'usable', 'fetched')):.1f} s, "
@@ -113,8 +124,9 @@ def report(run, participants: int, load_before: tuple, load_after: tuple) -> Non
     print(f"  nothing lost: {run.inbound} submissions in the exchange, {len(run.collected)} collected, "
           f"{sum(s is not None for s in run.scores.values())} graded, {scored} of {participants} scored "
           f"{run.expected_score:g} of {run.expected_score:g}" + ("" if not lost else "; LOST: " + "; ".join(lost)))
-    if run.reconnects:
-        print(f"  a kernel's websocket dropped and was connected again (as JupyterLab does) {run.reconnects} time(s)")
+    if run.reconnects or run.restarts:
+        print(f"  kernels: {run.restarts} restarted by their server (dead, or their ports taken), {run.reconnects} "
+              "websocket(s) dropped; the client connected again each time, as JupyterLab does")
     if run.hub_log:
         print(f"  the hub's log, with the servers': {run.hub_log}")
 
@@ -158,6 +170,7 @@ def main() -> int:
     parser.add_argument("--participants", type=int, default=30)
     parser.add_argument("--assignment", default="ps0_start_here", help="one of tests/fixtures/assignments/")
     parser.add_argument("--timeout", type=float, default=900, help="seconds each participant may take")
+    parser.add_argument("--spawn-limit", type=int, help="servers starting at a time (default: the hub configuration's)")
     args = parser.parse_args()
     problem = machine_problem()
     if problem:
@@ -170,6 +183,11 @@ def main() -> int:
         started = time.monotonic()
         course = reachable_course(scratch / "shared")
         print(f"Course and environment copied for the accounts in {time.monotonic() - started:.1f} s")
+        config = course.root / "workshop" / "jupyterhub_config.py"
+        if args.spawn_limit is not None:
+            with open(config, "a", encoding="utf-8") as handle:
+                handle.write(f"c.JupyterHub.concurrent_spawn_limit = {args.spawn_limit}  # bench --spawn-limit\n")
+        limit = spawn_limit(config)
         load_before = os.getloadavg()
         with Workshop(scratch, course, args.participants) as workshop:
             print(f"{args.participants} participants and an instructor ({workshop.prefix}*) on {workshop.url}")
@@ -178,7 +196,7 @@ def main() -> int:
         print("Hub stopped; accounts, homes and groups removed.")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    report(run, args.participants, load_before, load_after)
+    report(run, args.participants, limit, load_before, load_after)
     return 1 if run.lost() else 0
 
 

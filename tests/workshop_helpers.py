@@ -15,6 +15,7 @@ Needs Linux, root, useradd and Node.js (`machine_problem` says what is missing).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -41,7 +42,7 @@ from ketamine_course.runtime import course_copy
 from ketamine_course.workshop.checks import ensure_proxy
 from ketamine_course.workshop.hub import hub_pid
 from ketamine_course.workshop.people import account
-from ketamine_course.workshop.servers import Memory, account_memory, server_environment
+from ketamine_course.workshop.servers import account_memory, server_environment
 from ketamine_course.workshop.settings import COURSE_ID, Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -222,12 +223,13 @@ class Workshop:
         self.settings: Settings | None = None
         self.passwords: dict = {}
         self.start_seconds = 0.0
+        self.owns_accounts = False  # True once it is sure no account of these names existed before
 
     @property
     def names(self) -> list:
         return [*self.participants, self.instructor]
 
-    def __enter__(self) -> "Workshop":
+    def __enter__(self) -> Workshop:
         try:
             self.start()
         except BaseException:
@@ -251,6 +253,7 @@ class Workshop:
         taken = [name for name in self.names if account(name) is not None]
         if taken:
             raise RuntimeError(f"accounts {taken} already exist; refusing to touch them")
+        self.owns_accounts = True
         people = self.scratch / "people.txt"
         people.write_text("".join(f"{name}\n" for name in self.participants) + f"{self.instructor} instructor\n")
         home = self.scratch / "home"
@@ -280,24 +283,30 @@ class Workshop:
             raise RuntimeError(f"accounts not removed: {left}")
 
     def stop_hub(self) -> None:
-        if self.settings is None or hub_pid(self.settings) is None:
+        folder = self.scratch / "srv"
+        if not Settings.saved_file(folder).exists():
             return
-        self.organiser("stop", "--folder", str(self.settings.folder), check=False)
-        pid = hub_pid(self.settings)
+        settings = self.settings or Settings.load(folder)
+        if hub_pid(settings) is None:
+            return
+        self.organiser("stop", "--folder", str(folder), check=False)
+        pid = hub_pid(settings)
         if pid:  # the hub started here did not stop: end it by its id
             os.kill(pid, signal.SIGKILL)
 
     def remove_accounts(self) -> list:
         """Remove the accounts (their processes first), their homes and the two groups; the names left."""
+        import psutil
+
+        if not self.owns_accounts:
+            return []
         for name in self.names:
             user = account(name)
             if user is None:
                 continue
             for process in processes_of(user.pw_uid):
-                try:
+                with contextlib.suppress(psutil.NoSuchProcess):
                     process.send_signal(signal.SIGKILL)
-                except Exception:  # already gone
-                    pass
             subprocess.run(["userdel", "--remove", name], capture_output=True, text=True)
         for group in self.groups.values():
             subprocess.run(["groupdel", group], capture_output=True, text=True)
@@ -348,9 +357,11 @@ class SessionFailed(Exception):
 class Kernel:
     """A notebook's kernel, driven through the Jupyter server's websocket as JupyterLab drives it.
 
-    Like JupyterLab, it connects again when the connection drops (at most RECONNECTS times), with the
-    same session, so the server replays what the kernel said meanwhile; a kernel_info request, which
-    asks nothing of the kernel but to answer, is sent again.
+    Like JupyterLab, it connects again, with the same session, when the connection drops (the server
+    replays what the kernel said meanwhile) and when the server restarts the kernel (its ports may have
+    changed, and the server connects to the new ones only for a new websocket). A kernel_info request,
+    which asks nothing of the kernel but to answer, is then sent again; a cell that was running when
+    the kernel restarted is lost, and so is the session.
     """
 
     RECONNECTS = 3
@@ -358,7 +369,8 @@ class Kernel:
     def __init__(self, url: str, token: str, timeout: float):
         self.url, self.token, self.timeout = url, token, timeout
         self.session = uuid.uuid4().hex
-        self.reconnects = 0
+        self.reconnects = 0  # times the connection dropped
+        self.restarts = 0  # times the server restarted the kernel (it died, or could not bind its ports)
         self.connect()
 
     def connect(self) -> None:
@@ -374,7 +386,7 @@ class Kernel:
             "parent_header": {}, "metadata": {}, "content": content_, "channel": "shell", "buffers": []}))
 
     def receive(self, msg_type: str, content_: dict, msg_id: str) -> dict:
-        """The next message, connecting again if the connection dropped."""
+        """The next message; connects again after a dropped connection or a restarted kernel."""
         import websocket
 
         while True:
@@ -382,11 +394,21 @@ class Kernel:
                 raw = self.socket.recv()
             except websocket.WebSocketConnectionClosedException:
                 raw = ""
-            if raw:
-                return json.loads(raw)
-            self.reconnects += 1
-            if self.reconnects > self.RECONNECTS:
-                raise SessionFailed(f"the kernel's connection dropped {self.reconnects} times")
+            message = json.loads(raw) if raw else None
+            state = message["content"].get("execution_state") if message and message["msg_type"] == "status" else None
+            if state == "dead":
+                raise SessionFailed("the kernel died: the server gave up restarting it")
+            if message and state != "restarting":
+                return message
+            if message:
+                self.restarts += 1
+                if msg_type != "kernel_info_request":
+                    raise SessionFailed(f"the kernel restarted while running a cell ({msg_type})")
+            else:
+                self.reconnects += 1
+                if self.reconnects > self.RECONNECTS:
+                    raise SessionFailed(f"the kernel's connection dropped {self.reconnects} times")
+            self.socket.close()
             self.connect()
             if msg_type == "kernel_info_request":
                 self.send(msg_type, content_, msg_id)
@@ -434,7 +456,8 @@ _widget = Out[{count}]
 _widget.answer_input.set_value(__import__("json").loads({value!r}))
 print(_widget.status.value)
 """
-SAVED_ANSWERS = "from ketamine_course.storage import answer_store as _store; print(__import__('json').dumps(_store.read_store().answers))"
+SAVED_ANSWERS = ("from ketamine_course.storage import answer_store as _store\n"
+                 "print(__import__('json').dumps(_store.read_store().answers))")
 
 
 @dataclass
@@ -485,7 +508,8 @@ class Participant:
         page.raise_for_status()
         self.wait_for_server()
         self.mark("server ready")
-        self.http.get(f"{self.base}/user/{self.name}/lab", timeout=self.timeout).raise_for_status()  # the page, via OAuth
+        # JupyterLab's page, after the OAuth round trip through the hub that gives the browser its server's cookie
+        self.http.get(f"{self.base}/user/{self.name}/lab", timeout=self.timeout).raise_for_status()
 
     def wait_for_server(self) -> None:
         deadline = self.started + self.timeout
@@ -606,12 +630,17 @@ class ClassRun:
     collected: list = field(default_factory=list)  # participants whose submission the instructor collected
     scores: dict = field(default_factory=dict)  # participant -> automatic score in the gradebook
     grade_summary: str = ""
-    hub_log: Path | None = None  # a copy of the hub's log (the servers' too), kept when a session failed or reconnected
+    hub_log: Path | None = None  # a copy of the hub's log (the servers' too) when a session failed or reconnected
 
     @property
     def reconnects(self) -> int:
         """Times a kernel's websocket dropped and was connected again (as JupyterLab would)."""
         return sum(kernel.reconnects for p in self.participants for kernel in p.kernels)
+
+    @property
+    def restarts(self) -> int:
+        """Times the server restarted a kernel (it died, or could not bind its ports) and it was connected again."""
+        return sum(kernel.restarts for p in self.participants for kernel in p.kernels)
 
     @property
     def failed(self) -> dict:
@@ -647,9 +676,9 @@ def run_class(workshop: Workshop, assignment: str = "ps0_start_here", timeout: f
     """Release `assignment`, let every participant arrive and work at once, then collect and grade."""
     facts = fixture(assignment)
     answers = {item.id: facts["right"][item.id] for item in content.assessments()[assignment].items}
-    run = ClassRun(assignment, float(facts["auto_points"]),
-                   [Participant(workshop.url, name, workshop.passwords[name], timeout) for name in workshop.participants],
-                   hub_start_seconds=workshop.start_seconds)
+    participants = [Participant(workshop.url, name, workshop.passwords[name], timeout)
+                    for name in workshop.participants]
+    run = ClassRun(assignment, float(facts["auto_points"]), participants, hub_start_seconds=workshop.start_seconds)
     run.release_seconds = _timed(lambda: (workshop.as_instructor("-m", "nbgrader", "generate_assignment", assignment,
                                                                  "--force"),
                                           workshop.as_instructor("-m", "nbgrader", "release_assignment", assignment)))
@@ -687,7 +716,7 @@ def run_class(workshop: Workshop, assignment: str = "ps0_start_here", timeout: f
     run.hub_cpu_session = cpu_seconds(hub) - hub_cpu
     run.hub_pss = workshop.hub_memory()
     log = workshop.settings.state / "jupyterhub.log"
-    if (run.failed or run.reconnects) and log.exists():
+    if (run.failed or run.reconnects or run.restarts) and log.exists():
         run.hub_log = ARTIFACTS / f"workshop-load-{workshop.prefix}.log"
         run.hub_log.parent.mkdir(exist_ok=True)
         shutil.copyfile(log, run.hub_log)
@@ -726,6 +755,3 @@ def gradebook_scores(grading: Path, assignment: str, notebook: str, students: li
 def median_mb(memories, kind: str = "pss") -> float:
     return statistics.median(getattr(m, kind) for m in memories) / 2**20
 
-
-__all__ = ["ClassRun", "Kernel", "Memory", "Participant", "ReachableCourse", "SessionFailed", "Workshop",
-           "fixture", "free_ports", "machine_problem", "median_mb", "percentile", "reachable_course", "run_class"]
