@@ -38,7 +38,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-from workshop_helpers import Workshop, machine_problem, median_mb, percentile, reachable_course, run_class  # noqa: E402
+from workshop_helpers import (KERNEL_PATIENCE, Workshop, machine_problem, median_mb, percentile,  # noqa: E402
+                              reachable_course, run_class)
 
 MACHINE_GB = 24  # the machine the class size is worked out for
 MACHINE_CORES = 2
@@ -124,9 +125,10 @@ def report(run, participants: int, limit: int, load_before: tuple, load_after: t
     print(f"  nothing lost: {run.inbound} submissions in the exchange, {len(run.collected)} collected, "
           f"{sum(s is not None for s in run.scores.values())} graded, {scored} of {participants} scored "
           f"{run.expected_score:g} of {run.expected_score:g}" + ("" if not lost else "; LOST: " + "; ".join(lost)))
-    if run.reconnects or run.restarts:
-        print(f"  kernels: {run.restarts} restarted by their server (dead, or their ports taken), {run.reconnects} "
-              "websocket(s) dropped; the client connected again each time, as JupyterLab does")
+    if run.reconnects or run.restarts or run.reopened:
+        print(f"  kernels: {run.restarts} restarted by their server (dead, or their ports taken) and {run.reconnects} "
+              f"websocket(s) dropped, each connected again as JupyterLab does; {run.reopened} notebook(s) whose kernel "
+              f"never answered closed and opened again after {KERNEL_PATIENCE} s, as a participant would")
     if run.hub_log:
         print(f"  the hub's log, with the servers': {run.hub_log}")
 

@@ -49,6 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 VERSION = f"python{sys.version_info.major}.{sys.version_info.minor}"
 START_HERE = content.course_facts().start_page  # the notebook JupyterLab opens at login
+KERNEL_PATIENCE = 120  # seconds a participant waits for a notebook's kernel before closing and reopening it
 
 
 def machine_problem() -> str:
@@ -385,13 +386,18 @@ class Kernel:
                        "version": "5.3", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
             "parent_header": {}, "metadata": {}, "content": content_, "channel": "shell", "buffers": []}))
 
-    def receive(self, msg_type: str, content_: dict, msg_id: str) -> dict:
+    def receive(self, msg_type: str, content_: dict, msg_id: str, deadline: float) -> dict:
         """The next message; connects again after a dropped connection or a restarted kernel."""
         import websocket
 
         while True:
+            if time.monotonic() > deadline:
+                raise SessionFailed(f"the kernel did not answer {msg_type} in time")
+            self.socket.settimeout(min(30.0, max(1.0, deadline - time.monotonic())))
             try:
                 raw = self.socket.recv()
+            except websocket.WebSocketTimeoutException:
+                continue
             except websocket.WebSocketConnectionClosedException:
                 raw = ""
             message = json.loads(raw) if raw else None
@@ -413,16 +419,15 @@ class Kernel:
             if msg_type == "kernel_info_request":
                 self.send(msg_type, content_, msg_id)
 
-    def request(self, msg_type: str, content_: dict) -> tuple:
-        """Send a shell request; (reply content, what it printed or displayed) once the kernel is idle again."""
+    def request(self, msg_type: str, content_: dict, patience: float | None = None) -> tuple:
+        """Send a shell request; (reply content, what it printed or displayed) once the kernel is idle again.
+        SessionFailed if that takes more than `patience` seconds (default: the session's timeout)."""
         msg_id = uuid.uuid4().hex
         self.send(msg_type, content_, msg_id)
         reply, idle, shown = None, False, []
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + (patience or self.timeout)
         while reply is None or not idle:
-            if time.monotonic() > deadline:
-                raise SessionFailed(f"the kernel did not answer {msg_type} in {self.timeout:.0f} s")
-            message = self.receive(msg_type, content_, msg_id)
+            message = self.receive(msg_type, content_, msg_id, deadline)
             if message.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, body = message["msg_type"], message["content"]
@@ -473,12 +478,19 @@ class Participant:
     spawn_wait: float = 0.0  # seconds spent waiting as the hub asked (Retry-After) before trying again
     error: str = ""
     cpu_at_usable: float = 0.0  # CPU-seconds of the account's processes when Start here's kernel answered
+    reopened: int = 0  # notebooks closed and opened again because their kernel never answered
     kernels: list = field(default_factory=list)
 
     def __post_init__(self):
         import requests
+        from urllib3.util.retry import Retry
 
         self.http = requests.Session()
+        # As a browser does, send a request again once when a kept-alive connection turns out closed
+        # (the proxy closes idle ones after a few seconds) and when a connection cannot be made.
+        retry = Retry(total=2, connect=2, read=1, status=0, other=0, allowed_methods=None, backoff_factor=0.5)
+        self.http.mount("http://", requests.adapters.HTTPAdapter(max_retries=retry))
+        self.http.mount("https://", requests.adapters.HTTPAdapter(max_retries=retry))
         self.token = ""
         self.started = 0.0
 
@@ -537,15 +549,28 @@ class Participant:
         return reply
 
     def open_notebook(self, path: str) -> Kernel:
-        """Open a notebook as JupyterLab does: a session, whose kernel runs in the notebook's folder."""
-        session = self.api("POST", "api/sessions", json={"path": path, "name": Path(path).name, "type": "notebook",
-                                                         "kernel": {"name": "python3"}}).json()
-        ws_base = self.base.replace("http", "ws", 1)
-        kernel = Kernel(f"{ws_base}/user/{self.name}/api/kernels/{session['kernel']['id']}/channels", self.token,
-                        self.timeout)
-        self.kernels.append(kernel)
-        kernel.request("kernel_info_request", {})
-        return kernel
+        """Open a notebook as JupyterLab does: a session, whose kernel runs in the notebook's folder.
+
+        A kernel that has not answered after KERNEL_PATIENCE seconds is given up as a participant would:
+        the notebook is closed (its kernel shut down) and opened again, once.
+        """
+        for attempt in (1, 2):
+            session = self.api("POST", "api/sessions", json={"path": path, "name": Path(path).name,
+                                                             "type": "notebook", "kernel": {"name": "python3"}}).json()
+            ws_base = self.base.replace("http", "ws", 1)
+            kernel = Kernel(f"{ws_base}/user/{self.name}/api/kernels/{session['kernel']['id']}/channels", self.token,
+                            self.timeout)
+            self.kernels.append(kernel)
+            try:
+                kernel.request("kernel_info_request", {}, patience=KERNEL_PATIENCE)
+                return kernel
+            except SessionFailed:
+                kernel.close()
+                if attempt == 2:
+                    raise
+                self.api("DELETE", f"api/sessions/{session['id']}")
+                self.reopened += 1
+        raise AssertionError("unreachable")
 
     def assignments(self, action: str = "", **data) -> set:
         """nbgrader's Assignment List: list, fetch or submit in the participant's own server; then
@@ -643,6 +668,11 @@ class ClassRun:
         return sum(kernel.restarts for p in self.participants for kernel in p.kernels)
 
     @property
+    def reopened(self) -> int:
+        """Notebooks closed and opened again because their kernel never answered."""
+        return sum(p.reopened for p in self.participants)
+
+    @property
     def failed(self) -> dict:
         return {p.name: p.error for p in self.participants if p.error}
 
@@ -716,7 +746,7 @@ def run_class(workshop: Workshop, assignment: str = "ps0_start_here", timeout: f
     run.hub_cpu_session = cpu_seconds(hub) - hub_cpu
     run.hub_pss = workshop.hub_memory()
     log = workshop.settings.state / "jupyterhub.log"
-    if (run.failed or run.reconnects or run.restarts) and log.exists():
+    if (run.failed or run.reconnects or run.restarts or run.reopened) and log.exists():
         run.hub_log = ARTIFACTS / f"workshop-load-{workshop.prefix}.log"
         run.hub_log.parent.mkdir(exist_ok=True)
         shutil.copyfile(log, run.hub_log)
