@@ -100,7 +100,10 @@ def report(run, participants: int, limit: int, load_before: tuple, load_after: t
               f"Run All {statistics.median(step_seconds(ok, 'fetched', 'ran all cells')):.1f} s, answer every item "
               f"{statistics.median(step_seconds(ok, 'ran all cells', 'answered')):.1f} s, submit "
               f"{statistics.median(step_seconds(ok, 'answered', 'submitted')):.1f} s (medians)")
-    memories = list(run.memory.values())
+    memories = [memory for memory in run.memory.values() if memory.processes]  # those who got a server
+    if not memories:
+        print("  no participant got a server: see the hub's log")
+        return
     pss, rss = median_mb(memories), median_mb(memories, "rss")
     print(f"  memory per participant, every server running, Start here and the assignment open: PSS {pss:.0f} MB, "
           f"RSS {rss:.0f} MB, {statistics.median(m.processes for m in memories):.0f} processes (medians); "

@@ -320,7 +320,8 @@ class Workshop:
     def uid(self, name: str) -> int:
         return pwd.getpwnam(name).pw_uid
 
-    def as_account(self, name, *args, role="participant", cwd=None, timeout=900) -> subprocess.CompletedProcess:
+    def as_account(self, name, *args, role="participant", cwd=None, check=True,
+                   timeout=900) -> subprocess.CompletedProcess:
         """The course's Python as `name`, with their server's environment, as in their JupyterLab terminal."""
         user = pwd.getpwnam(name)
         env = {"HOME": user.pw_dir, "USER": name, "LOGNAME": name, "LANG": "C.UTF-8",
@@ -329,13 +330,13 @@ class Workshop:
                                 user=user.pw_uid, group=user.pw_gid, extra_groups=os.getgrouplist(name, user.pw_gid),
                                 umask=0o002 if role == "instructor" else 0o022, capture_output=True, text=True,
                                 timeout=timeout)
-        if result.returncode != 0:
+        if check and result.returncode != 0:
             raise RuntimeError(f"{name}: {' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def as_instructor(self, *args) -> subprocess.CompletedProcess:
+    def as_instructor(self, *args, check=True) -> subprocess.CompletedProcess:
         """A command in the instructor's terminal, in the grading folder."""
-        return self.as_account(self.instructor, *args, role="instructor", cwd=self.settings.grading)
+        return self.as_account(self.instructor, *args, role="instructor", cwd=self.settings.grading, check=check)
 
     def hub_processes(self) -> list:
         """The hub and what it runs as root: the proxy and the idle culler (not the accounts' servers)."""
@@ -487,8 +488,10 @@ class Participant:
 
         self.http = requests.Session()
         # As a browser does, send a request again once when a kept-alive connection turns out closed
-        # (the proxy closes idle ones after a few seconds) and when a connection cannot be made.
-        retry = Retry(total=2, connect=2, read=1, status=0, other=0, allowed_methods=None, backoff_factor=0.5)
+        # (the proxy closes idle ones after a few seconds) and when a connection cannot be made. A 429
+        # (the hub's spawn limit) comes back as it is: `log_in` waits as it asks, then tries again.
+        retry = Retry(total=2, connect=2, read=1, status=0, other=0, allowed_methods=None, backoff_factor=0.5,
+                      respect_retry_after_header=False)
         self.http.mount("http://", requests.adapters.HTTPAdapter(max_retries=retry))
         self.http.mount("https://", requests.adapters.HTTPAdapter(max_retries=retry))
         self.token = ""
@@ -760,10 +763,10 @@ def run_class(workshop: Workshop, assignment: str = "ps0_start_here", timeout: f
     run.collect_seconds = _timed(lambda: workshop.as_instructor("-m", "nbgrader", "collect", assignment))
     submitted = workshop.settings.grading / "submitted"
     run.collected = sorted(name for name in workshop.participants if (submitted / name / assignment).is_dir())
-    grading = {}
+    grading = {}  # grade-cohort ends with 1 when a submission fails to grade: the scores below show which
     run.grade_seconds = _timed(lambda: grading.update(result=workshop.as_instructor(
-        "-m", "ketamine_course.cli", "grade-cohort", assignment)))
-    run.grade_summary = grading["result"].stdout.strip().splitlines()[-1]
+        "-m", "ketamine_course.cli", "grade-cohort", assignment, check=False)))
+    run.grade_summary = (grading["result"].stdout.strip() or grading["result"].stderr.strip()).splitlines()[-1]
     run.scores = gradebook_scores(workshop.settings.grading, assignment, facts["notebook"], workshop.participants)
     return run
 
