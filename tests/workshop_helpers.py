@@ -378,8 +378,11 @@ class Kernel:
     def connect(self) -> None:
         import websocket
 
-        self.socket = websocket.create_connection(f"{self.url}?session_id={self.session}", timeout=self.timeout,
-                                                  header=[f"Authorization: token {self.token}"])
+        try:
+            self.socket = websocket.create_connection(f"{self.url}?session_id={self.session}", timeout=self.timeout,
+                                                      header=[f"Authorization: token {self.token}"])
+        except websocket.WebSocketBadStatusException as refused:  # e.g. 404: the server gave the kernel up
+            raise SessionFailed(f"the server refused the kernel's connection ({refused.status_code})") from None
 
     def send(self, msg_type: str, content_: dict, msg_id: str) -> None:
         self.socket.send(json.dumps({
@@ -730,7 +733,7 @@ def run_class(workshop: Workshop, assignment: str = "ps0_start_here", timeout: f
             participant.work(assignment, answers)
         except Exception as exc:  # one participant's failure is reported; the others carry on
             reached = list(participant.seconds)[-1] if participant.seconds else "signing in"
-            participant.error = f"after {reached}: {type(exc).__name__}: {exc}"
+            participant.error = f"after {reached}: {type(exc).__name__}: {str(exc)[:300]}"
 
     threads = [threading.Thread(target=session, args=(p,), daemon=True) for p in run.participants]
     for thread in threads:
