@@ -557,24 +557,29 @@ class Participant:
     def open_notebook(self, path: str) -> Kernel:
         """Open a notebook as JupyterLab does: a session, whose kernel runs in the notebook's folder.
 
-        A kernel that has not answered after KERNEL_PATIENCE seconds is given up as a participant would:
-        the notebook is closed (its kernel shut down) and opened again, once.
+        A kernel that has not answered after KERNEL_PATIENCE seconds, or that its server gave up, is given
+        up as a participant would: the notebook is closed (its kernel shut down) and opened again, once.
         """
+        import requests
+
         for attempt in (1, 2):
             session = self.api("POST", "api/sessions", json={"path": path, "name": Path(path).name,
                                                              "type": "notebook", "kernel": {"name": "python3"}}).json()
             ws_base = self.base.replace("http", "ws", 1)
-            kernel = Kernel(f"{ws_base}/user/{self.name}/api/kernels/{session['kernel']['id']}/channels", self.token,
-                            self.timeout)
-            self.kernels.append(kernel)
+            kernel = None
             try:
+                kernel = Kernel(f"{ws_base}/user/{self.name}/api/kernels/{session['kernel']['id']}/channels",
+                                self.token, self.timeout)
+                self.kernels.append(kernel)
                 kernel.request("kernel_info_request", {}, patience=KERNEL_PATIENCE)
                 return kernel
             except SessionFailed:
-                kernel.close()
+                if kernel is not None:
+                    kernel.close()
                 if attempt == 2:
                     raise
-                self.api("DELETE", f"api/sessions/{session['id']}")
+                with contextlib.suppress(requests.HTTPError):  # gone already when the server gave the kernel up
+                    self.api("DELETE", f"api/sessions/{session['id']}")
                 self.reopened += 1
         raise AssertionError("unreachable")
 
