@@ -99,7 +99,7 @@ class ReachableCourse:
         return self.env / "bin" / "python"
 
 
-def _link_or_copy(source, target) -> str:
+def _link_or_copy(source, target):
     """A hard link to a file every account may read (quick; nothing writes to it in place), else a readable copy."""
     mode = os.stat(source).st_mode
     if mode & stat.S_IROTH:
