@@ -541,18 +541,19 @@ class Participant:
             time.sleep(0.5)
         raise SessionFailed(f"no server after {self.timeout:.0f} s")
 
-    def hub_api(self, method: str, path: str, **kwargs):
-        reply = self.http.request(method, f"{self.base}/hub/api/{path}", timeout=self.timeout,
-                                  headers={"Authorization": f"token {self.token}"}, **kwargs)
+    def authorised(self, method: str, url: str, **kwargs):
+        """A request with the participant's API token; HTTPError unless it succeeded."""
+        reply = self.http.request(method, url, timeout=self.timeout, headers={"Authorization": f"token {self.token}"},
+                                  **kwargs)
         reply.raise_for_status()
         return reply
 
+    def hub_api(self, method: str, path: str, **kwargs):
+        return self.authorised(method, f"{self.base}/hub/api/{path}", **kwargs)
+
     # -- their own server
     def api(self, method: str, path: str, **kwargs):
-        reply = self.http.request(method, f"{self.base}/user/{self.name}/{path}", timeout=self.timeout,
-                                  headers={"Authorization": f"token {self.token}"}, **kwargs)
-        reply.raise_for_status()
-        return reply
+        return self.authorised(method, f"{self.base}/user/{self.name}/{path}", **kwargs)
 
     def open_notebook(self, path: str) -> Kernel:
         """Open a notebook as JupyterLab does: a session, whose kernel runs in the notebook's folder.
