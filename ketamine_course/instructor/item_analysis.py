@@ -31,7 +31,8 @@ from ketamine_course.runtime import console_progress
 from ketamine_course.core import scoring
 from ketamine_course.runtime import nbgrader
 from ketamine_course.storage.paths import course_root
-from ketamine_course.instructor.cohort import REPORTS_FOLDER, CohortError, has_gradebook, open_gradebook, read_grades
+from ketamine_course.instructor.cohort import REPORTS_FOLDER, CohortError
+from ketamine_course.instructor.gradebook import has_gradebook, open_gradebook, read_grades
 from ketamine_course.content import assessments
 
 # Thresholds of the flags. They are prompts to look at an item again, not verdicts.
