@@ -92,7 +92,7 @@ def test_share_per_day_is_a_checked_setting():
 
 def test_the_course_configures_the_late_rule():
     config = (REPO / "nbgrader_config.py").read_text()
-    assert 'c.AssignLatePenalties.plugin_class = "ketamine_course.late_policy.PerDayLatePenalty"' in config
+    assert 'c.AssignLatePenalties.plugin_class = "ketamine_course.instructor.late_policy.PerDayLatePenalty"' in config
     assert "c.PerDayLatePenalty.share_per_day = 0.10" in config
 
 
