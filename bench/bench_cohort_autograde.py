@@ -26,7 +26,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from bench_autograde import baseline_assignment  # noqa: E402
-from conftest import copy_course, nbgrader  # noqa: E402
+from conftest import copy_course, nbgrader as run_nbgrader  # noqa: E402
 
 from ketamine_course.instructor import cohort  # noqa: E402
 from ketamine_course.runtime import console_progress, nbgrader  # noqa: E402
@@ -36,7 +36,7 @@ FULL_COHORT = 200
 
 
 def submit_cohort(course: Path, assignment: str, notebook: str, students: list, answers: dict) -> None:
-    nbgrader(course, "generate_assignment", assignment, "--force")
+    run_nbgrader(course, "generate_assignment", assignment, "--force")
     released = course / "assignments" / assignment / f"{notebook}.ipynb"
     for student in students:
         folder = course / "submitted" / student / assignment

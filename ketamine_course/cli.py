@@ -22,7 +22,8 @@ from ketamine_course.storage.paths import course_root
 
 # Modules that add subcommands; each has add_commands(subparsers). Imported only when the CLI runs.
 COMMAND_MODULES = ["selfstudy.grade_my_work", "selfstudy.certificate", "selfstudy.progress_report", "publish.reader",
-                   "publish.handouts", "instructor.cohort", "instructor.item_analysis", "workshop.commands"]
+                   "publish.handouts", "instructor.cohort", "instructor.exports", "instructor.item_analysis",
+                   "workshop.commands"]
 
 
 def jupyter_lab_command(root: Path, port: int, open_browser: bool) -> list:

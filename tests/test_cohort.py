@@ -18,7 +18,7 @@ from nbgrader.api import Gradebook
 
 from ketamine_course.storage import answer_store
 from ketamine_course import cli
-from ketamine_course.instructor import cohort
+from ketamine_course.instructor import cohort, exports, gradebook
 from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course, course_env, nbgrader
@@ -169,7 +169,7 @@ def test_export_from_an_empty_gradebook_is_explained(bare_course, capsys, monkey
     assert cli.main(["export-grades"]) == 1
     assert "holds no assignment yet" in capsys.readouterr().err
     assert not (bare_course / "gradebook.db").exists(), "a command that cannot run leaves nothing behind"
-    assert not (bare_course / cohort.REPORTS_FOLDER / cohort.OBJECTIVES_CSV).exists()
+    assert not (bare_course / cohort.REPORTS_FOLDER / exports.OBJECTIVES_CSV).exists()
 
 
 def test_short_reason_names_the_specific_error():
@@ -180,9 +180,9 @@ def test_short_reason_names_the_specific_error():
 
 
 def test_grade_cells_map_to_items_by_name():
-    cells = cohort.grade_cell_items("ps1_mechanism")
+    cells = gradebook.grade_cell_items("ps1_mechanism")
     assert cells["ps1_v1_q2_grade"].id == "ps1.v1.q2" and cells["ps1_r1_task"].id == "ps1.r1"
-    assert cohort.grade_cell_items("baseline") == {}
+    assert gradebook.grade_cell_items("baseline") == {}
 
 
 def test_summary_names_at_most_ten_failures_and_points_to_the_log(tmp_path):

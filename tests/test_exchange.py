@@ -31,6 +31,7 @@ import yaml
 from nbgrader.api import Gradebook
 from traitlets import TraitError
 
+from ketamine_course.core import late_penalty
 from ketamine_course.instructor import late_policy
 
 from conftest import REPO, TRY_TO_READ, copy_course, nbgrader
@@ -68,7 +69,7 @@ for item_id, value in answers.items():
     (0, 0), (-5, 0), (1, 1), (86_400, 1), (86_401, 2), (2.5 * 86_400, 3),
 ])
 def test_a_started_day_counts_as_a_whole_day(seconds, days):
-    assert late_policy.started_days_late(seconds) == days
+    assert late_penalty.started_days_late(seconds) == days
 
 
 @pytest.mark.parametrize("points, score, seconds, share, penalty", [
@@ -80,7 +81,7 @@ def test_a_started_day_counts_as_a_whole_day(seconds, days):
     (17, 17, 86_400, 0.25, 4.25),     # the share is a setting
 ])
 def test_late_penalty(points, score, seconds, share, penalty):
-    assert late_policy.late_penalty(points, score, seconds, share) == pytest.approx(penalty)
+    assert late_penalty.points_off(points, score, seconds, share) == pytest.approx(penalty)
 
 
 def test_share_per_day_is_a_checked_setting():

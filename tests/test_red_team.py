@@ -19,7 +19,7 @@ import yaml
 from nbgrader.api import Gradebook
 
 from ketamine_course.storage import answer_store
-from ketamine_course.instructor import cohort
+from ketamine_course.instructor import cohort, exports
 
 from conftest import REPO, copy_course, nbgrader
 
@@ -320,7 +320,7 @@ def red_team(tmp_path_factory):
     autograde = nbgrader(course, "autograde", PS0, "--force", "--create", check=False)
     nbgrader(course, "generate_feedback", PS0, "--force", check=False)
     run = cohort.grade_cohort(PS1, root=course, feedback=True)
-    export = cohort.export_grades(root=course)
+    export = exports.export_grades(root=course)
     return course, autograde, run, export
 
 
