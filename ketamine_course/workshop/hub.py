@@ -146,11 +146,18 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
-def stop(settings: Settings) -> int:
-    require_root("Stopping the workshop server")
+def running_hub(settings: Settings, doing: str) -> int | None:
+    """The hub's pid, after checking for root; None (and a line saying so) when no hub runs from the folder."""
+    require_root(doing)
     pid = hub_pid(settings)
     if pid is None:
         console_progress.summary(f"No workshop server is running from {settings.folder}.")
+    return pid
+
+
+def stop(settings: Settings) -> int:
+    pid = running_hub(settings, "Stopping the workshop server")
+    if pid is None:
         return 0
     timer = console_progress.Timer()
     servers = running_servers()
@@ -171,10 +178,8 @@ def stop(settings: Settings) -> int:
 
 
 def status(settings: Settings) -> int:
-    require_root("Reading the workshop server's state")
-    pid = hub_pid(settings)
+    pid = running_hub(settings, "Reading the workshop server's state")
     if pid is None:
-        console_progress.summary(f"No workshop server is running from {settings.folder}.")
         return 1
     answering = "answers" if hub_answers(settings) else "does NOT answer (see state/jupyterhub.log)"
     print(f"Workshop server: pid {pid}, {settings.url} {answering}; login: {settings.auth}; "

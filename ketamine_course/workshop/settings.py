@@ -29,6 +29,11 @@ class WorkshopError(CourseError):
     exit_status = 2
 
 
+def _in_workshop_folder(name: str) -> property:
+    """A read-only attribute: the folder `name` inside the workshop folder."""
+    return property(lambda settings: settings.folder / name, doc=f"{name}/ in the workshop folder")
+
+
 @dataclass
 class Settings:
     """Everything the hub and the commands need to agree on; passed to the hub as environment variables."""
@@ -52,21 +57,10 @@ class Settings:
     behind_https_proxy: bool = False  # plain HTTP on a public address is allowed only behind HTTPS
 
     # Where things are
-    @property
-    def exchange(self) -> Path:
-        return self.folder / "exchange"
-
-    @property
-    def grading(self) -> Path:
-        return self.folder / "grading"
-
-    @property
-    def jupyter_config(self) -> Path:
-        return self.folder / "jupyter"
-
-    @property
-    def state(self) -> Path:
-        return self.folder / "state"
+    exchange = _in_workshop_folder("exchange")
+    grading = _in_workshop_folder("grading")
+    jupyter_config = _in_workshop_folder("jupyter")
+    state = _in_workshop_folder("state")
 
     @property
     def workshop_files(self) -> Path:
