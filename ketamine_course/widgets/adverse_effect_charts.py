@@ -10,7 +10,8 @@ import html
 
 from ketamine_course.content.citations import inline_html, short_form
 from ketamine_course.content import dataset
-from ketamine_course.widgets.figures import PALETTE, new_figure
+from ketamine_course.widgets.figures import new_figure
+from ketamine_course.widgets.theme import PALETTE
 
 SHORT_TERM = "m4_adverse_effects"
 LONG_TERM = "m4_long_term_risks"

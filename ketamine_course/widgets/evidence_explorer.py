@@ -11,6 +11,7 @@ import html
 from ketamine_course.core import evidence
 from ketamine_course.content.citations import inline_html, short_form
 from ketamine_course.content import dataset
+from ketamine_course.widgets.theme import PALETTE
 
 ALL = "All"
 FILTERS = ("indication", "comparator_type", "outcome")
@@ -151,7 +152,7 @@ def _label(row: dict) -> str:
 
 def rate_figure(rows: list[dict]):
     """Dumbbell plot of the two arms' rates for rows that report them; (fig, caption, alt) or None."""
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     rated = [r for r in rows if r.get("rate_treatment") is not None]
     if not rated:
@@ -201,7 +202,7 @@ def _plain_log_axis(ax, group) -> None:
 
 def forest_figure(rows: list[dict]):
     """Effect estimates with 95% CIs, one panel per measure; (fig, caption, alt) or None."""
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     with_effect = [r for r in rows if r.get("effect")]
     if not with_effect:
@@ -258,7 +259,7 @@ def forest_figure(rows: list[dict]):
 
 def time_course_figure():
     """Two panels: response after a single infusion (days 0-10) and staying well after a course."""
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     rows = load_rows("m3_time_course")
     fig, _ = new_figure(width=10, height=4.4)

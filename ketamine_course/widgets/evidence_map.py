@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ketamine_course.content.citations import inline_html
 from ketamine_course.content import dataset
+from ketamine_course.widgets.theme import PALETTE
 
 DATASET = "m2_indications"
 STATUS_LABELS = {
@@ -68,7 +69,7 @@ def figure():
     """Bar chart: size of the largest cited study per indication (log scale), coloured by status."""
     from matplotlib.patches import Patch
 
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     items = list(reversed(indications()))
     colours = {"approved": PALETTE["blue"], "off_label_randomised": PALETTE["orange"],

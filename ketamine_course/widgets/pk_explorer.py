@@ -13,6 +13,7 @@ from ketamine_course.core import pk
 from ketamine_course.content.citations import short_form
 from ketamine_course.content import dataset
 from ketamine_course.widgets.figures import png_html
+from ketamine_course.widgets.theme import PALETTE
 
 HOURS = 6.0
 STEP_H = 2.0 / 60.0
@@ -249,9 +250,6 @@ class Plot:
     def __init__(self):
         from matplotlib.figure import Figure
 
-        from ketamine_course.widgets.figures import PALETTE
-
-        self.palette = PALETTE
         self.fig = Figure(figsize=(7.5, 4.6), dpi=80)
         grid = self.fig.add_gridspec(2, 1, height_ratios=[3.2, 1.2], hspace=0.12)
         self.ax = self.fig.add_subplot(grid[0])
@@ -283,7 +281,7 @@ class Plot:
         low, high = dissociation_band
         if (low, high) != self.band_range:  # keep the drawn band equal to the data file's range
             self.band.remove()
-            self.band = self.ax.axhspan(low, high, color=self.palette["sky"], alpha=0.18, lw=0)
+            self.band = self.ax.axhspan(low, high, color=PALETTE["sky"], alpha=0.18, lw=0)
             self.band_range = (low, high)
         self.band.set_visible(s.route.key != "intranasal_esketamine")
         top = max(s.peak * 1.15, high * 1.1 if s.route.key != "intranasal_esketamine" else 0, 50.0)
