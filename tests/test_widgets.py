@@ -125,3 +125,15 @@ def test_citations_have_short_readable_forms():
     assert short_form("spravato_uspi").startswith("Spravato US label")
     assert short_form("spravato_smpc").startswith("Spravato EU label")
     assert "https://doi.org/10.1001/archpsyc.63.8.856" in inline_html(["zarate2006"])
+
+
+def test_importing_the_widgets_reads_no_content():
+    """Content is read when a widget is shown, never when its module is imported (evidence_map's alt text included)."""
+    code = ("import importlib, pkgutil\n"
+            "from ketamine_course import content, widgets\n"
+            "for found in pkgutil.iter_modules(widgets.__path__):\n"
+            "    importlib.import_module(f'ketamine_course.widgets.{found.name}')\n"
+            "print(sum(f.cache_info().misses for f in vars(content).values() if hasattr(f, 'cache_info')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "0"
+

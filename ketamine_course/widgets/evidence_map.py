@@ -100,6 +100,8 @@ CAPTION = ("Each bar is the number of participants in the largest study this cou
            "(pooled analyses count all their participants); colour and hatching show regulatory status and the "
            "label gives the course's rating of the strength of evidence. Size is not quality: the largest PTSD "
            "trial was negative, and the generalised-anxiety study had no control group. Sources: see the table.")
+
+
 def alt_text() -> str:
     """The chart's alt text, built from the data file so that it always names the rows as they stand."""
     items = indications()
@@ -110,9 +112,6 @@ def alt_text() -> str:
             parts.append(f"{label}: " + ", ".join(f"{i.name} {i.largest_n}" for i in rows) + ".")
     return (f"Horizontal bar chart on a log scale of participants in the largest cited study for {len(items)} "
             "indications. " + " ".join(parts))
-
-
-ALT = alt_text()
 
 
 def show():
