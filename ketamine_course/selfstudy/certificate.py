@@ -3,7 +3,7 @@
     ketamine-course certificate --name "Dr Alex Morgan"
 
 A certificate is issued only when every graded assignment of the course has a grade, recorded by
-nbgrader in the learner's private grading course (see self_grading.py), at or above the pass mark
+nbgrader in the learner's private grading course (see grade_my_work.py), at or above the pass mark
 (80% of the automatically graded points unless the course sets KETAMINE_COURSE_PASS_MARK). It is
 an HTML page, and a PDF too when Chromium or Chrome is on the machine to print it.
 """

@@ -2,7 +2,7 @@
 
 Three panels, each one call from a notebook (course/my_progress.ipynb, and a short version in
 Start here): `progress_panel()`, `grade_panel()`, `certificate_panel()`. Everything is a button,
-a box or a chart; the work is done by learner_progress, progress_report, self_grading and
+a box or a chart; the work is done by storage/progress_record.py, progress_report, grade_my_work and
 certificate.
 """
 from __future__ import annotations

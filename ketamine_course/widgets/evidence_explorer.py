@@ -1,6 +1,7 @@
 """Module 3's evidence explorer: a filterable table of key trials, a forest-style plot and the time course.
+It shows the trial statistics of `core/evidence.py` (NNT and NNH with their intervals).
 
-Data: `content/data/m3_trials.yaml` and `content/data/m3_time_course.yaml` (a source on every row).
+Data: `content/data/m3_trials.yaml`, `m3_time_course.yaml` and `m3_harms.yaml` (a source on every row).
 Filtering and table building are plain Python; matplotlib loads only inside the drawing functions.
 `show()` and `show_time_course()` are the one-line calls of the teaching notebook.
 """

@@ -1,11 +1,11 @@
-"""The session-monitoring simulator as a widget, and its read-only step cards.
+"""The session-monitoring simulator as a widget, and its read-only step cards: the face of `core/monitoring.py`.
 
-`monitoring_sim.show()` lets a learner play the scenarios of `content/monitoring_scenarios.yaml`
+`show()` lets a learner play the scenarios of `content/monitoring_scenarios.yaml`
 step by step (vitals card, six action buttons, feedback with sources, next step, restart, score).
-`monitoring_sim.step_card("bp_rise", "dosing")` shows one step as a card without buttons, for the
+`step_card("bp_rise", "dosing")` shows one step as a card without buttons, for the
 graded assignment. What follows a step can depend on the learner's first choice there (a branch).
-`monitoring_sim.protocol_card()` shows the decision lines with a US/EU switch for the observation and
-monitoring rules, read from the shared US/EU table. The scoring itself lives in `monitoring.py`.
+`protocol_card()` shows the decision lines with a US/EU switch for the observation and
+monitoring rules, read from the shared US/EU table. The scenarios' models and the scoring live in the engine.
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The time-course explorer: route, dose and weight in; modelled plasma ketamine over 0-6 h out.
+"""The time-course explorer: route, dose and weight in; modelled plasma ketamine over 0-6 h out. It shows the
+two-compartment model of `core/pk.py` with the parameters of `content/data/m1_pk_parameters.yaml`.
 
 `scenario()` is the pure part (numbers, windows, caption, alt text; no plotting). `Explorer` holds
 the widgets and one figure that is redrawn in place on every change. `show()` is what the notebook calls.

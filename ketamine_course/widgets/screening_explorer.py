@@ -1,7 +1,7 @@
 """The screening checklist widget: enter a patient, read a verdict card with every reason cited.
 
-The verdict comes from `screening.evaluate` (the rules table); this module only draws the form
-and the card. It teaches; it does not decide for a real patient.
+The verdict comes from the rules engine of `core/screening.py` (`evaluate`, reading the rules table);
+this module only draws the form and the card. It teaches; it does not decide for a real patient.
 """
 from __future__ import annotations
 
