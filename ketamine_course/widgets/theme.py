@@ -48,17 +48,14 @@ def panel(children, *css_classes: str):
     return box
 
 
-# A card: a coloured, rounded border around one thing to read (a patient, a vital-signs step, a verdict).
-def card_style(colour: str = PALETTE["blue"], border_px: int = 2) -> str:
-    """Inline CSS of a card's frame."""
-    return f"border:{border_px}px solid {colour};border-radius:6px;padding:10px 14px;margin:{PANEL_LAYOUT['margin']}"
-
-
 def card_html(css_class: str, heading: str, body: str, *, label: str | None = None, colour: str = PALETTE["blue"],
               border_px: int = 2) -> str:
-    """A card: with a label, a named region (aria-label); without, a live status (it changes as the learner
-    acts). `heading` and `body` are HTML; `label` is plain text."""
+    """A card: a coloured, rounded frame around one thing to read (a patient, a step of a session, a verdict).
+
+    With a label it is a named region (aria-label); without, a live status, for a card that changes as the
+    learner acts. `heading` and `body` are HTML; `label` is plain text.
+    """
     role = (f"role='region' aria-label='{html.escape(label)}'" if label is not None
             else "role='status' aria-live='polite'")
-    return (f"<div class='{css_class}' {role} style='{card_style(colour, border_px)}'>"
-            f"<h4 style='margin-top:0'>{heading}</h4>{body}</div>")
+    frame = f"border:{border_px}px solid {colour};border-radius:6px;padding:10px 14px;margin:{PANEL_LAYOUT['margin']}"
+    return f"<div class='{css_class}' {role} style='{frame}'><h4 style='margin-top:0'>{heading}</h4>{body}</div>"
