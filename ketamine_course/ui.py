@@ -12,7 +12,7 @@ import html
 from IPython.display import HTML
 
 from ketamine_course.storage import answer_store
-from ketamine_course.widgets import questions
+from ketamine_course.widgets import questions, theme
 from ketamine_course.content.citations import inline_html, keys_cited_in_notebook, reference_list_html
 from ketamine_course.content import question_banks, vignette as find_vignette
 
@@ -38,11 +38,9 @@ def vignette(vignette_id: str):
     rows = "".join(f"<tr><th style='text-align:left;vertical-align:top;padding-right:1em'>{html.escape(k)}</th>"
                    f"<td style='text-align:left'>{html.escape(val)}</td></tr>" for k, val in v.facts.items())
     cite = f"<p><small>Sources for the clinical details: {inline_html(v.refs)}</small></p>" if v.refs else ""
-    return HTML(f"<div class='kc-vignette' role='region' aria-label='Patient card: {html.escape(v.title)}' "
-                f"style='border:2px solid #0072B2;border-radius:6px;padding:10px 14px;margin:8px 0'>"
-                f"<h4 style='margin-top:0'>🩺 {html.escape(v.title)}</h4>"
-                f"<p><b>{html.escape(v.patient)}</b><br><i>{html.escape(v.setting)}</i></p>"
-                f"<table>{rows}</table>{cite}<p><small>A teaching case: the patient is fictional.</small></p></div>")
+    body = (f"<p><b>{html.escape(v.patient)}</b><br><i>{html.escape(v.setting)}</i></p>"
+            f"<table>{rows}</table>{cite}<p><small>A teaching case: the patient is fictional.</small></p>")
+    return HTML(theme.card_html("kc-vignette", f"🩺 {html.escape(v.title)}", body, label=f"Patient card: {v.title}"))
 
 
 def references(notebook_file: str, module: str | None = None):

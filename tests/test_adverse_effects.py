@@ -54,6 +54,15 @@ def test_time_course_rows_are_consistent():
     assert bp.peak_min == 40 and bp.source == "spravato_uspi"
 
 
+def test_the_strip_s_reference_lines_are_rows_of_the_data_file():
+    lines = {r.minute: r for r in adverse_effect_charts.reference_lines()}
+    assert sorted(lines) == [40, 120] and {r.source for r in lines.values()} == {"spravato_uspi"}
+    fig = adverse_effect_charts.time_course_figure()
+    assert [t.get_text() for t in fig.axes[0].texts] == [lines[40].label, lines[120].label]
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+
+
 def test_long_term_table_covers_the_outline():
     risks = " ".join(r.risk.lower() for r in adverse_effect_charts.long_term_rows())
     for word in ("dependence", "cognitive", "uropathy", "kidney", "liver", "psychosis", "mania"):

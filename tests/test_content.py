@@ -36,6 +36,14 @@ def test_content_file_matches_its_schema(path):
     SCHEMAS[path.parent.name].model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
+def test_every_caption_in_a_data_file_cites_verified_references():
+    for path in sorted((CONTENT / "data").glob("*.yaml")):
+        for caption in content.dataset(path.stem).captions:
+            assert caption.caption.strip(), f"{path.name} {caption.figure}"
+            for key in caption.refs:
+                assert content.reference(key).verified, f"{path.name} {caption.figure}: {key}"
+
+
 def test_every_formative_option_has_a_rationale_and_reference():
     for bank in content.question_banks().values():
         for q in bank.questions:

@@ -160,6 +160,14 @@ def test_time_course_has_labelled_axes_caption_and_alt():
     plt.close(fig)
 
 
+def test_time_course_alt_text_gives_every_plotted_number_from_the_data_file():
+    rows = ee.load_rows("m3_time_course")
+    alt = ee.time_course_alt(rows)
+    for r in rows:
+        if "percent" in r:
+            assert f"{r['percent']:.0f}% " in alt and f"at day {r['day']:g}" in alt, r["label"]
+
+
 def test_widget_builds_and_redraws(monkeypatch):
     box = ee.show()
     dropdowns = box.children[1].children

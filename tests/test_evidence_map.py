@@ -55,7 +55,7 @@ def test_the_figure_is_labelled():
     ax = fig.axes[0]
     assert ax.get_title() and "Participants" in ax.get_xlabel()
     assert len(ax.patches) == len(OUTLINE)
-    assert evidence_map.CAPTION and evidence_map.ALT
+    assert evidence_map.CAPTION and evidence_map.alt_text()
     for item in evidence_map.indications():
         assert f"{item.name} {item.largest_n}" in evidence_map.alt_text()
     import matplotlib.pyplot as plt

@@ -197,6 +197,20 @@ def test_explorer_widget_redraws_on_change():
     assert 'alt="' in explorer.output.value and "<figcaption>" in explorer.output.value
 
 
+def test_esketamine_doses_are_the_fixed_doses_of_the_data_file():
+    explorer = pk_explorer.Explorer()
+    assert list(explorer.dose_mg.options) == list(pk_explorer.parameters().esketamine_doses) == [28, 56, 84]
+    assert explorer.dose_mg.value == 56
+
+
+def test_captions_of_routes_without_a_curve_take_their_numbers_from_the_data_files():
+    rows = {r.route: r for r in dataset("m1_pk_parameters").rows if getattr(r, "route", None)}
+    for route in ("im", "intranasal_racemic"):
+        caption = pk_explorer.scenario(route, 0.5, 70).caption
+        assert rows[route].caption in caption
+        assert "Observation: at least 2 hours as a reference (US esketamine label)." in caption
+
+
 # --- December 2026 revision: model assumptions are said to be assumptions ----------------------
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from ketamine_course.storage import answer_store
 from ketamine_course import content
-from ketamine_course.widgets import questions
+from ketamine_course.widgets import questions, theme
 from ketamine_course.grading import Score, check, grade
 
 
@@ -125,3 +125,46 @@ def test_citations_have_short_readable_forms():
     assert short_form("spravato_uspi").startswith("Spravato US label")
     assert short_form("spravato_smpc").startswith("Spravato EU label")
     assert "https://doi.org/10.1001/archpsyc.63.8.856" in inline_html(["zarate2006"])
+
+
+def test_importing_the_widgets_reads_no_content():
+    """Content is read when a widget is shown, never when its module is imported (evidence_map's alt text included)."""
+    code = ("import importlib, pkgutil\n"
+            "from ketamine_course import content, widgets\n"
+            "for found in pkgutil.iter_modules(widgets.__path__):\n"
+            "    importlib.import_module(f'ketamine_course.widgets.{found.name}')\n"
+            "print(sum(f.cache_info().misses for f in vars(content).values() if hasattr(f, 'cache_info')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "0"
+
+
+def _contrast_on_white(colour: str) -> float:
+    """WCAG 2 contrast ratio of a #rgb or #rrggbb colour against white."""
+    digits = colour.lstrip("#")
+    digits = "".join(c * 2 for c in digits) if len(digits) == 3 else digits
+    channels = [int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
+def test_theme_text_colours_are_readable_on_white():
+    for name, colour in {**theme.TEXT, "muted": theme.MUTED}.items():
+        assert _contrast_on_white(colour) >= 4.5, f"{name} {colour}: below WCAG AA for text"
+
+
+def test_status_messages_and_cards_keep_their_roles():
+    assert theme.status_html("Saved.", theme.CORRECT) == '<div role="status" aria-live="polite">✔ Saved.</div>'
+    assert theme.status_html("Choose.", symbol="") == '<div role="status" aria-live="polite">Choose.</div>'
+    named = theme.card_html("kc-vignette", "Title", "<p>body</p>", label="Patient card: O'Neill")
+    assert "role='region' aria-label='Patient card: O&#x27;Neill'" in named and "border:2px solid #0072B2" in named
+    live = theme.card_html("kc-verdict", "Caution", "", colour=theme.PALETTE["orange"], border_px=3)
+    assert "role='status' aria-live='polite'" in live and "border:3px solid #E69F00" in live
+
+
+def test_every_panel_has_the_theme_frame(in_folder):
+    from ketamine_course.widgets import monitoring_explorer, regulatory_table, screening_explorer
+
+    for box in (questions.formative("m0.q1"), questions.graded("ps0.q1"), monitoring_explorer.show(),
+                screening_explorer.show(), regulatory_table.show()):
+        assert {k: getattr(box.layout, k) for k in theme.PANEL_LAYOUT} == theme.PANEL_LAYOUT

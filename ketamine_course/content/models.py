@@ -257,10 +257,31 @@ class DataRow(BaseModel):
     note: Optional[str] = None
 
 
+class Caption(Strict):
+    """The caption of a figure or table drawn from a data set, citing what it states (the widget adds the
+    sources of the rows it draws)."""
+
+    figure: Key
+    caption: str
+    refs: list[Key] = Field(min_length=1)
+
+
 class DataSet(Strict):
     title: str
     description: str
     rows: list[DataRow] = Field(min_length=1)
+    captions: list[Caption] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_caption_per_figure(self):
+        require_unique([c.figure for c in self.captions], f"captions of {self.title!r}")
+        return self
+
+    def caption(self, figure: str) -> str:
+        for c in self.captions:
+            if c.figure == figure:
+                return c.caption
+        raise KeyError(f"{self.title!r} has no caption for {figure!r}")
 
 
 # --- US and EU side by side (esketamine) ----------------------------------------------------

@@ -1,10 +1,10 @@
 """Progress bars for the course's long commands: counts, time left, and a one-line summary.
 
-    with progress_bar.bar(total=len(students), unit="student", desc="Autograding ps1") as bar:
+    with console_progress.bar(total=len(students), unit="student", desc="Autograding ps1") as bar:
         for student in students:
             ...
             bar.update(1)
-    progress_bar.summary("Autograded 200 students in 6 min 40 s; 2 need attention.")
+    console_progress.summary("Autograded 200 students in 6 min 40 s; 2 need attention.")
 
 Bars go to standard error (standard output stays clean for what the command prints), and are
 plain lines when the output is not a terminal, so logs and CI stay readable.

@@ -3,7 +3,7 @@
     ketamine-course certificate --name "Dr Alex Morgan"
 
 A certificate is issued only when every graded assignment of the course has a grade, recorded by
-nbgrader in the learner's private grading course (see self_grading.py), at or above the pass mark
+nbgrader in the learner's private grading course (see grade_my_work.py), at or above the pass mark
 (80% of the automatically graded points unless the course sets KETAMINE_COURSE_PASS_MARK). It is
 an HTML page, and a PDF too when Chromium or Chrome is on the machine to print it.
 """
@@ -23,6 +23,7 @@ from ketamine_course.content.citations import evidence_date
 from ketamine_course.content import assessments, course_facts
 from ketamine_course.storage.paths import assignment_names, data_dir
 from ketamine_course.selfstudy.grade_my_work import recorded_grade
+from ketamine_course.widgets.theme import LINE, PALETTE
 
 DEFAULT_PASS_MARK = 80.0
 
@@ -85,13 +86,13 @@ def certificate_html(name: str, current: Standing, issued: date) -> str:
 <style>
  @page {{ size: A4 landscape; margin: 12mm; }}
  body {{ font-family: Georgia, 'Times New Roman', serif; color: #1b1b1b; margin: 0; }}
- .frame {{ border: 6px double #0072B2; padding: 28px 40px; margin: 12px; }}
+ .frame {{ border: 6px double {PALETTE['blue']}; padding: 28px 40px; margin: 12px; }}
  h1 {{ text-align: center; font-size: 30pt; margin: 0 0 4px; letter-spacing: 1px; }}
- .course {{ text-align: center; font-size: 16pt; margin: 0 0 18px; color: #0072B2; }}
+ .course {{ text-align: center; font-size: 16pt; margin: 0 0 18px; color: {PALETTE['blue']}; }}
  .name {{ text-align: center; font-size: 26pt; font-style: italic; margin: 12px 0; }}
  p {{ text-align: center; font-size: 12pt; }}
  table {{ margin: 14px auto; border-collapse: collapse; font-family: Arial, sans-serif; font-size: 10.5pt; }}
- th, td {{ border-bottom: 1px solid #bbb; padding: 4px 14px; text-align: left; }}
+ th, td {{ border-bottom: 1px solid {LINE}; padding: 4px 14px; text-align: left; }}
  .small {{ font-size: 9pt; color: #444; font-family: Arial, sans-serif; }}
 </style></head>
 <body><div class="frame">

@@ -2,7 +2,7 @@
 
 Three panels, each one call from a notebook (course/my_progress.ipynb, and a short version in
 Start here): `progress_panel()`, `grade_panel()`, `certificate_panel()`. Everything is a button,
-a box or a chart; the work is done by learner_progress, progress_report, self_grading and
+a box or a chart; the work is done by storage/progress_record.py, progress_report, grade_my_work and
 certificate.
 """
 from __future__ import annotations
@@ -20,13 +20,7 @@ from ketamine_course.selfstudy import progress_report
 from ketamine_course.selfstudy import grade_my_work
 from ketamine_course.content import assessments
 from ketamine_course.storage.paths import assignment_names
-from ketamine_course.widgets.questions import CORRECT, INFO, WRONG, status_html
-
-
-def _panel(*children, css: str):
-    box = w.VBox(list(children), layout=w.Layout(border="1px solid #bbb", padding="8px 12px", margin="8px 0"))
-    box.add_class(css)
-    return box
+from ketamine_course.widgets.theme import CORRECT, INFO, WRONG, panel, status_html
 
 
 def _download_link(path, label: str, mime: str) -> str:
@@ -130,7 +124,7 @@ def progress_panel(compact: bool = False):
     fresh.on_click(start_fresh)
     show()
     buttons = [refresh] if compact else [refresh, fresh, reset]
-    box = _panel(w.HBox(buttons), confirm, notice, output, css="kc-progress")
+    box = panel([w.HBox(buttons), confirm, notice, output], "kc-progress")
     box.refresh_button, box.reset_button, box.fresh_button = refresh, reset, fresh
     box.confirm_yes, box.confirm_no, box.notice, box.output = confirm_yes, confirm_no, notice, output
     return box
@@ -170,7 +164,7 @@ def grade_panel():
         result.value = f"<p>Your feedback (grading again replaces it):</p>{pages}"
 
     button.on_click(run)
-    box = _panel(w.HBox([choice, button]), status, result, css="kc-grade-my-work")
+    box = panel([w.HBox([choice, button]), status, result], "kc-grade-my-work")
     box.choice, box.button, box.status, box.result = choice, button, status, result
     return box
 
@@ -217,6 +211,6 @@ def certificate_panel():
         result.value = f"<p>{links}</p>{_frame(page.read_text(encoding='utf-8'), 560, 'Certificate')}"
 
     button.on_click(make)
-    box = _panel(table, w.HBox([name, button]), status, result, css="kc-certificate-panel")
+    box = panel([table, w.HBox([name, button]), status, result], "kc-certificate-panel")
     box.name, box.button, box.status, box.result, box.table = name, button, status, result, table
     return box

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ketamine_course.storage import progress_record
 from ketamine_course.content import question_banks
+from ketamine_course.widgets.theme import MUTED, PALETTE, TEXT
 
 REVIEW_BELOW = 0.7  # an objective whose answered checks earned less than this share needs review
 SECURE_FROM = 0.8  # every check answered and at least this share earned: secure
@@ -188,7 +189,8 @@ def _percent(value: float | None) -> str:
 
 def table_html(report: Report, link_prefix: str = "", folder: Path | None = None) -> str:
     """The objective table: answered, score, status and, where review is due, links to the sections."""
-    colours = {"Not started": "#666666", "In progress": "#0072B2", "Review": "#D55E00", "Secure": "#007a5a"}
+    colours = {"Not started": TEXT["grey"], "In progress": TEXT["blue"], "Review": TEXT["vermillion"],
+               "Secure": TEXT["green"]}
     rows = []
     for module in report.modules:
         rows.append(f"<tr style='background:#f2f2f2'><th colspan='4' style='text-align:left'>"
@@ -211,7 +213,7 @@ def table_html(report: Report, link_prefix: str = "", folder: Path | None = None
 
 def module_chart(report: Report):
     """A matplotlib figure: for each module, % of quick checks answered and % score on them."""
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     figure, axes = new_figure(8, 0.55 * len(report.modules) + 1.3)
     names = [textwrap.fill(f"{m.module.lstrip('m')} · {m.title}", 30) for m in report.modules]
@@ -234,7 +236,7 @@ def objective_chart(report: Report):
     """A matplotlib figure: for each learning objective, % answered (grey) and % score coloured by status."""
     from matplotlib.patches import Patch
 
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     rows = [o for m in report.modules for o in m.objectives]
     figure, axes = new_figure(8, 0.24 * max(8, len(rows)) + 1.2)
@@ -249,7 +251,7 @@ def objective_chart(report: Report):
     axes.set_yticks(list(positions), [o.objective_id for o in rows], fontsize=8)
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
-    axes.axvline(100 * REVIEW_BELOW, color="#555", linestyle=":", linewidth=1)
+    axes.axvline(100 * REVIEW_BELOW, color=MUTED, linestyle=":", linewidth=1)
     axes.set_xlabel("grey bar: % of checks answered · coloured bar: % score on them · dotted line: review below")
     axes.set_title("By learning objective (colour shows the status)", fontsize=11)
     handles = [Patch(color=colour, label=status) for status, colour in status_colour.items()]

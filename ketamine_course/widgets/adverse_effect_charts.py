@@ -10,7 +10,8 @@ import html
 
 from ketamine_course.content.citations import inline_html, short_form
 from ketamine_course.content import dataset
-from ketamine_course.widgets.figures import PALETTE, new_figure
+from ketamine_course.widgets.figures import new_figure
+from ketamine_course.widgets.theme import PALETTE
 
 SHORT_TERM = "m4_adverse_effects"
 LONG_TERM = "m4_long_term_risks"
@@ -37,6 +38,11 @@ def frequency_rows(plotted: bool = True) -> list:
 
 def time_course_rows() -> list:
     return [r for r in dataset(SHORT_TERM).rows if getattr(r, "kind", None) == "time_course"]
+
+
+def reference_lines() -> list:
+    """The lines across the time-course strip: the label's blood-pressure check and minimum observation."""
+    return [r for r in dataset(SHORT_TERM).rows if getattr(r, "kind", None) == "reference_line"]
 
 
 def long_term_rows() -> list:
@@ -68,7 +74,7 @@ def profile_figure():
 
 
 def time_course_figure():
-    """A strip of when effects start, peak and settle, with the label's 40-minute check and 2-hour minimum."""
+    """A strip of when effects start, peak and settle, with the label's reference lines (`reference_lines()`)."""
     rows = time_course_rows()
     fig, ax = new_figure(width=8.5, height=0.5 * len(rows) + 1.6)
     ys = list(range(len(rows)))[::-1]
@@ -83,10 +89,9 @@ def time_course_figure():
                 ax.barh(y, end - start, left=start, height=0.45, color=colour, alpha=0.75)
         if peak is not None:
             ax.plot([peak], [y], marker="D", markersize=8, color=PALETTE["vermillion"], linestyle="none")
-    ax.axvline(40, color=PALETTE["black"], linestyle="--", linewidth=1)
-    ax.axvline(120, color=PALETTE["black"], linestyle=":", linewidth=1)
-    ax.text(41, ys[0] + 0.55, "BP check at about 40 min (US, EU labels)", fontsize=8)
-    ax.text(121, ys[0] + 0.55, "2-h minimum (US)", fontsize=8)
+    for line, style in zip(reference_lines(), ("--", ":", "-.")):
+        ax.axvline(line.minute, color=PALETTE["black"], linestyle=style, linewidth=1)
+        ax.text(line.minute + 1, ys[0] + 0.55, line.label, fontsize=8)
     ax.set_yticks(ys)
     ax.set_yticklabels([f"{r.effect}\n[{tag(r.source)}]" for r in rows], fontsize=8)
     ax.set_xlim(0, 150)
@@ -117,12 +122,7 @@ def show_profile():
 
     rows = frequency_rows()
     fig = profile_figure()
-    caption = ("Percentages of patients with each effect in the US label's pooled placebo-controlled short-term "
-               "trials of esketamine nasal spray in treatment-resistant depression (esketamine N=346, placebo N=222; "
-               "each arm with a new oral antidepressant; the rows at 65 and over: N=72 and 65): one population only, "
-               "as tabled in the label's 2021 revision (the current revision's table was not read). Blood-pressure "
-               "rows count patients whose pressure rose by the amount shown. Effects reported in other populations (ASPIRE, SUSTAIN-1) "
-               "are in the table below, each with its population. Sources: "
+    caption = (f"{dataset(SHORT_TERM).caption('profile')} Sources: "
                + "; ".join(short_form(k) for k in _sources(rows)) + ".")
     alt = "Paired horizontal bars. " + "; ".join(f"{r.effect}: {r.drug_pct:g}% on drug, {r.placebo_pct:g}% on placebo"
                                                  for r in rows) + "."
@@ -134,10 +134,7 @@ def show_time_course():
     from ketamine_course.widgets.figures import show
 
     rows = time_course_rows()
-    caption = ("Timing of short-term effects. Esketamine: most effects begin soon after dosing and mostly settle by "
-               "about 1.5 hours; the blood-pressure rise peaks at about 40 minutes; observation lasts at least 2 hours (US label and REMS; "
-               "the EU SmPC asks for observation until stable). "
-               "IV ketamine 0.5 mg/kg over 40 minutes: the mean blood-pressure rise was largest at 30 minutes. Sources: "
+    caption = (f"{dataset(SHORT_TERM).caption('time_course')} Sources: "
                + "; ".join(short_form(k) for k in _sources(rows)) + ".")
     alt = "Timeline from 0 to 150 minutes. " + " ".join(f"{r.effect}: {r.description}" for r in rows)
     show(time_course_figure(), caption, alt)

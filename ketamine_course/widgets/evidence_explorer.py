@@ -1,6 +1,7 @@
 """Module 3's evidence explorer: a filterable table of key trials, a forest-style plot and the time course.
+It shows the trial statistics of `core/evidence.py` (NNT and NNH with their intervals).
 
-Data: `content/data/m3_trials.yaml` and `content/data/m3_time_course.yaml` (a source on every row).
+Data: `content/data/m3_trials.yaml`, `m3_time_course.yaml` and `m3_harms.yaml` (a source on every row).
 Filtering and table building are plain Python; matplotlib loads only inside the drawing functions.
 `show()` and `show_time_course()` are the one-line calls of the teaching notebook.
 """
@@ -11,6 +12,7 @@ import html
 from ketamine_course.core import evidence
 from ketamine_course.content.citations import inline_html, short_form
 from ketamine_course.content import dataset
+from ketamine_course.widgets.theme import PALETTE
 
 ALL = "All"
 FILTERS = ("indication", "comparator_type", "outcome")
@@ -151,7 +153,7 @@ def _label(row: dict) -> str:
 
 def rate_figure(rows: list[dict]):
     """Dumbbell plot of the two arms' rates for rows that report them; (fig, caption, alt) or None."""
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     rated = [r for r in rows if r.get("rate_treatment") is not None]
     if not rated:
@@ -201,7 +203,7 @@ def _plain_log_axis(ax, group) -> None:
 
 def forest_figure(rows: list[dict]):
     """Effect estimates with 95% CIs, one panel per measure; (fig, caption, alt) or None."""
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     with_effect = [r for r in rows if r.get("effect")]
     if not with_effect:
@@ -258,7 +260,7 @@ def forest_figure(rows: list[dict]):
 
 def time_course_figure():
     """Two panels: response after a single infusion (days 0-10) and staying well after a course."""
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     rows = load_rows("m3_time_course")
     fig, _ = new_figure(width=10, height=4.4)
@@ -309,21 +311,26 @@ def time_course_figure():
     right.set_title("After a course (two different trials: not comparable)", fontsize=10)
     fig.suptitle("How fast benefit appears and how long it lasts", fontsize=11)
     fig.tight_layout()
-    caption = ("Left: response (solid) and remission (dashed) in pooled ketamine arms of 9 trials (Han 2016), with single "
-               "trials (filled = ketamine, open = comparator); shaded: the period in which ketamine beat placebo on "
-               "depression scores in pooled trials (40 minutes to about day 10; Kishimoto 2016). Right: two points that "
-               "must NOT be compared with each other. SUSTAIN-1: stable remitters on esketamine who were randomised to "
-               "an abrupt switch to placebo spray reached 50% relapse at a median of 273 days (those who continued did "
-               "not reach 50%); this is an enriched withdrawal population. KetECT: 30% of ketamine and 37% of ECT "
-               "remitters, inpatients, were still without relapse at 12 months, with a different relapse definition "
-               "and no maintenance treatment by design. Values as reported in the text of each source, not read "
-               "off figures. Sources: " + "; ".join(sorted({short_form(r['source']) for r in rows})) + ".")
-    alt = ("Two panels. Left: after a single infusion, pooled response falls from 52% at day 1 to 48% at day 3 and 40% "
-           "at day 7, while remission stays between 21% and 26%; single trials at day 1: Zarate 2006 71%, Murrough 2013 "
-           "64% vs 28% with midazolam, Lii 2023 60% vs 50% with saline; Zarate 2006 35% at day 7. Right, two trials that "
-           "are not comparable with each other: 50% without relapse at 273 days in SUSTAIN-1 stable remitters switched "
-           "abruptly to placebo spray; 30% (ketamine) and 37% (ECT) of KetECT inpatient remitters without relapse at 365 days.")
-    return fig, caption, alt
+    caption = (f"{dataset('m3_time_course').caption('time_course')} Sources: "
+               + "; ".join(sorted({short_form(r['source']) for r in rows})) + ".")
+    return fig, caption, time_course_alt(rows)
+
+
+def time_course_alt(rows: list[dict]) -> str:
+    """The time-course figure's alt text, every number read from the data rows."""
+    def points(series: str, say_metric: bool = False) -> str:
+        by_label = {}
+        for r in rows:
+            if r["series"] == series:
+                by_label.setdefault(r.get("short_label", r["label"]), []).append(r)
+        return "; ".join(f"{label}: " + ", ".join(f"{r['percent']:.0f}%{' ' + r['metric'] if say_metric else ''} "
+                                                   f"at day {r['day']:g}" for r in found)
+                         for label, found in by_label.items())
+
+    window = next(r for r in rows if r["series"] == "single_dose_window")
+    return (f"Two panels. Left, after a single infusion: {points('single_dose')}; shaded: {window['label']}, up to "
+            f"day {window['end_day']:g}. Right, two trials that are not comparable with each other: "
+            f"{points('after_course', say_metric=True)}.")
 
 
 # --- harms as numbers needed to harm (pure) ---------------------------------------------------------
@@ -354,13 +361,8 @@ def harms_table_html(rows: list[dict] | None = None) -> str:
         tds = "".join(f"<td style='text-align:left;vertical-align:top'>{html.escape(str(c))}</td>" for c in cells)
         body.append(f"<tr>{tds}<td style='text-align:left;vertical-align:top'>{inline_html([r['source']])}</td></tr>")
     ths = "".join(f"<th scope='col' style='text-align:left'>{h}</th>" for h in head)
-    return ("<table class='kc-harms'><caption style='text-align:left'>Harms in the short-term treatment-resistant "
-            "depression trials, as numbers needed to harm: about how many patients treated with esketamine for one "
-            "extra patient to have the event, with a 95% CI (Newcombe). Counts from the tables of the 2021 revision "
-            "of the US label (the current revision's tables were not re-read). The adverse reactions come from the "
-            "trials in adults under 65; blood-pressure rises are shown by age because patients aged 65 and over had "
-            "them more often. Set these beside the NNTs above: in the same trials one extra patient dissociated for "
-            "roughly every three to five treated.</caption>"
+    caption = html.escape(dataset("m3_harms").caption("harms_table"), quote=False)
+    return (f"<table class='kc-harms'><caption style='text-align:left'>{caption}</caption>"
             f"<thead><tr>{ths}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 

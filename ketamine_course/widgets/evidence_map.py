@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ketamine_course.content.citations import inline_html
 from ketamine_course.content import dataset
+from ketamine_course.widgets.theme import PALETTE
 
 DATASET = "m2_indications"
 STATUS_LABELS = {
@@ -68,7 +69,7 @@ def figure():
     """Bar chart: size of the largest cited study per indication (log scale), coloured by status."""
     from matplotlib.patches import Patch
 
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     items = list(reversed(indications()))
     colours = {"approved": PALETTE["blue"], "off_label_randomised": PALETTE["orange"],
@@ -99,6 +100,8 @@ CAPTION = ("Each bar is the number of participants in the largest study this cou
            "(pooled analyses count all their participants); colour and hatching show regulatory status and the "
            "label gives the course's rating of the strength of evidence. Size is not quality: the largest PTSD "
            "trial was negative, and the generalised-anxiety study had no control group. Sources: see the table.")
+
+
 def alt_text() -> str:
     """The chart's alt text, built from the data file so that it always names the rows as they stand."""
     items = indications()
@@ -109,9 +112,6 @@ def alt_text() -> str:
             parts.append(f"{label}: " + ", ".join(f"{i.name} {i.largest_n}" for i in rows) + ".")
     return (f"Horizontal bar chart on a log scale of participants in the largest cited study for {len(items)} "
             "indications. " + " ".join(parts))
-
-
-ALT = alt_text()
 
 
 def show():

@@ -1,4 +1,4 @@
-"""Showing figures: a colour-blind-safe palette, and every figure with a caption and alt text.
+"""Showing figures: the course's style (colours from `theme.py`), and every figure with a caption and alt text.
 
 matplotlib is imported only when a figure is made (`new_figure`), never when the package loads.
 """
@@ -8,13 +8,8 @@ import base64
 import html
 import io
 
-# Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
-PALETTE = {
-    "blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
-    "grey": "#999999",
-}
-SERIES = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
+# PALETTE stays importable from here for instructor/item_analysis.py; other modules import it from theme.
+from ketamine_course.widgets.theme import PALETTE, SERIES  # noqa: F401
 
 
 def new_figure(width=7.5, height=4.0, ncols=1, width_ratios=None):

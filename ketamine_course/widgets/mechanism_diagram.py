@@ -13,6 +13,7 @@ from functools import lru_cache
 from ketamine_course.content.citations import inline_html
 from ketamine_course.content import dataset
 from ketamine_course.widgets.figures import png_html
+from ketamine_course.widgets.theme import MUTED, PALETTE
 
 CHAIN = 6  # the first six steps form the chain; the rest are overlays on the whole chain
 
@@ -81,8 +82,6 @@ def diagram_png(index: int) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    from ketamine_course.widgets.figures import PALETTE
-
     all_steps = steps()
     names = [s["diagram"] for s in all_steps[:CHAIN]]
     fig = Figure(figsize=(9.0, 2.6), dpi=90)
@@ -100,7 +99,7 @@ def diagram_png(index: int) -> bytes:
         ax.add_patch(box)
         ax.text(i + 0.47, 0.525, textwrap.fill(name, 14, break_long_words=False), ha="center",
                 va="center", fontsize=8.5, fontweight="bold" if current else "normal")
-        ax.text(i + 0.47, 0.18, f"step {i + 1}", ha="center", va="center", fontsize=7, color="#555555")
+        ax.text(i + 0.47, 0.18, f"step {i + 1}", ha="center", va="center", fontsize=7, color=MUTED)
         if i < CHAIN - 1:
             ax.add_patch(FancyArrowPatch((i + 0.87, 0.525), (i + 1.07, 0.525), arrowstyle="-|>",
                                          mutation_scale=12, color=PALETTE["black"]))

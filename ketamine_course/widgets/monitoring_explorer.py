@@ -1,11 +1,11 @@
-"""The session-monitoring simulator as a widget, and its read-only step cards.
+"""The session-monitoring simulator as a widget, and its read-only step cards: the face of `core/monitoring.py`.
 
-`monitoring_sim.show()` lets a learner play the scenarios of `content/monitoring_scenarios.yaml`
+`show()` lets a learner play the scenarios of `content/monitoring_scenarios.yaml`
 step by step (vitals card, six action buttons, feedback with sources, next step, restart, score).
-`monitoring_sim.step_card("bp_rise", "dosing")` shows one step as a card without buttons, for the
+`step_card("bp_rise", "dosing")` shows one step as a card without buttons, for the
 graded assignment. What follows a step can depend on the learner's first choice there (a branch).
-`monitoring_sim.protocol_card()` shows the decision lines with a US/EU switch for the observation and
-monitoring rules, read from the shared US/EU table. The scoring itself lives in `monitoring.py`.
+`protocol_card()` shows the decision lines with a US/EU switch for the observation and
+monitoring rules, read from the shared US/EU table. The scenarios' models and the scoring live in the engine.
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from IPython.display import HTML
 from ketamine_course.core import monitoring
 from ketamine_course.content.citations import inline_html
 from ketamine_course.content import monitoring_scenarios, regulatory_comparison
+from ketamine_course.widgets.theme import CORRECT, PALETTE, PANEL_CSS, WRONG, card_html, panel, status_html
+
 
 def _bp_flag(vitals, protocol, phase: str) -> str:
     category = monitoring.bp_category(vitals.systolic, vitals.diastolic, protocol)
@@ -41,15 +43,14 @@ def _step_card(scenario, step, protocol) -> str:
             f"<tr><th>Oxygen saturation (SpO2)</th><td>{v.spo2}%</td></tr>{rr}"
             f"<tr><th>Dissociation</th><td>{html.escape(step.dissociation)}</td></tr>"
             f"<tr><th>Symptoms and signs</th><td>{html.escape(step.symptoms)}</td></tr>")
-    return (f"<div class='kc-monitor' role='region' aria-label='Session monitor: {html.escape(scenario.title)}' "
-            f"style='border:2px solid #009E73;border-radius:6px;padding:10px 14px;margin:8px 0'>"
-            f"<h4 style='margin-top:0'>Session monitor: {html.escape(scenario.title)}</h4>"
-            f"<p><b>{html.escape(scenario.patient)}</b><br><i>{html.escape(scenario.product)}</i><br>"
+    body = (f"<p><b>{html.escape(scenario.patient)}</b><br><i>{html.escape(scenario.product)}</i><br>"
             f"{html.escape(scenario.background)}</p>"
             f"<p><b>{monitoring.PHASE_LABELS[step.phase]}</b> (minute {step.minute})</p>"
             f"<table style='text-align:left'>{rows}</table>"
-            f"<p><small>A teaching case: the patient is fictional. Lines used: {html.escape(_protocol_line(protocol))}</small></p>"
-            f"</div>")
+            f"<p><small>A teaching case: the patient is fictional. Lines used: {html.escape(_protocol_line(protocol))}"
+            f"</small></p>")
+    title = f"Session monitor: {scenario.title}"
+    return card_html("kc-monitor", html.escape(title), body, label=title, colour=PALETTE["green"])
 
 
 def _protocol_line(protocol) -> str:
@@ -92,7 +93,7 @@ def protocol_html(jurisdiction: str = "US") -> str:
     juris = "".join(f"<li><b>{html.escape(topic)} ({jurisdiction}):</b> {html.escape(rule)} {inline_html(refs)}</li>"
                     for topic, rule, refs in regulatory_rows(jurisdiction))
     juris = f"<h5>Observation and monitoring: {html.escape(JURISDICTIONS[jurisdiction])}</h5><ul>{juris}</ul>"
-    return (f"<div class='kc-protocol' style='border:1px solid #bbb;padding:8px 12px'>"
+    return (f"<div class='kc-protocol' style='{PANEL_CSS}'>"
             f"<h4 style='margin-top:0'>Decision lines used by the simulator</h4><ul>{''.join(items)}{notes}</ul>"
             f"{juris}<p><small>Sources: {inline_html(p.refs)}</small></p></div>")
 
@@ -111,6 +112,9 @@ def protocol_card(jurisdiction: str | None = None):
     box = w.VBox([toggle, card])
     box.add_class("kc-protocol-card")
     return box
+
+
+CHOOSE = status_html("Choose what to do at this step.", symbol="")
 
 
 def show(scenario_id: str | None = None):
@@ -136,27 +140,28 @@ def show(scenario_id: str | None = None):
         next_button.disabled = not session.answered or session.finished
         done = len(session.results)
         s = session.summary()
-        score.value = (f"<div role='status'>Score so far: {s.score:g} of {done} step(s) answered "
-                       f"({len(session.steps)} on the path your choices have taken).</div>")
+        score.value = status_html(f"Score so far: {s.score:g} of {done} step(s) answered "
+                                  f"({len(session.steps)} on the path your choices have taken).", symbol="")
         if session.finished:
-            score.value += (f"<div role='status'><b>Scenario complete: {s.score:g} of {s.out_of:g}.</b> "
-                            f"{html.escape(session.scenario.teaching_point)} {inline_html(session.scenario.refs)}</div>")
+            score.value += status_html(f"<b>Scenario complete: {s.score:g} of {s.out_of:g}.</b> "
+                                       f"{html.escape(session.scenario.teaching_point)} "
+                                       f"{inline_html(session.scenario.refs)}", symbol="")
 
     def on_action(action):
         def handler(_):
             session = state["session"]
             first = not session.answered
             result = session.choose(action)
-            symbol = "✔" if result.correct else "✘"
+            symbol = CORRECT if result.correct else WRONG
             best = ", ".join(monitoring.ACTION_LABELS[b] for b in result.best)
             note = "" if first else " <i>(Only your first choice at each step counts toward the score and decides what happens next.)</i>"
             branch_id = session.step.branch_on.get(action) if first else None
             if branch_id:
                 note += (f"<br><small><b>What happens next follows your choice:</b> "
                          f"{html.escape(session.scenario.branch(branch_id).description)}</small>")
-            feedback.value = (f"<div role='status' aria-live='polite'>{symbol} <b>{monitoring.ACTION_LABELS[action]}.</b> "
-                              f"{html.escape(result.feedback)} {inline_html(result.refs)}"
-                              f"<br><small>Best action here: {best}.</small>{note}</div>")
+            feedback.value = status_html(f"<b>{monitoring.ACTION_LABELS[action]}.</b> "
+                                         f"{html.escape(result.feedback)} {inline_html(result.refs)}"
+                                         f"<br><small>Best action here: {best}.</small>{note}", symbol)
             render()
         return handler
 
@@ -165,20 +170,17 @@ def show(scenario_id: str | None = None):
 
     def on_next(_):
         if state["session"].advance():
-            feedback.value = "<div role='status'>Choose what to do at this step.</div>"
+            feedback.value = CHOOSE
         render()
 
     def on_restart(_=None):
         state["session"] = monitoring.Session(library.scenario(picker.value))
-        feedback.value = "<div role='status'>Choose what to do at this step.</div>"
+        feedback.value = CHOOSE
         render()
 
     next_button.on_click(on_next)
     restart.on_click(on_restart)
     picker.observe(lambda change: on_restart(), names="value")
     on_restart()
-    box = w.VBox([picker, card, w.HTML("<b>What do you do now?</b>"), w.HBox(buttons[:3]), w.HBox(buttons[3:]),
-                  feedback, w.HBox([next_button, restart]), score],
-                 layout=w.Layout(border="1px solid #bbb", padding="8px 12px", margin="8px 0"))
-    box.add_class("kc-simulator")
-    return box
+    return panel([picker, card, w.HTML("<b>What do you do now?</b>"), w.HBox(buttons[:3]), w.HBox(buttons[3:]),
+                  feedback, w.HBox([next_button, restart]), score], "kc-simulator")

@@ -1,4 +1,5 @@
-"""The time-course explorer: route, dose and weight in; modelled plasma ketamine over 0-6 h out.
+"""The time-course explorer: route, dose and weight in; modelled plasma ketamine over 0-6 h out. It shows the
+two-compartment model of `core/pk.py` with the parameters of `content/data/m1_pk_parameters.yaml`.
 
 `scenario()` is the pure part (numbers, windows, caption, alt text; no plotting). `Explorer` holds
 the widgets and one figure that is redrawn in place on every change. `show()` is what the notebook calls.
@@ -13,6 +14,7 @@ from ketamine_course.core import pk
 from ketamine_course.content.citations import short_form
 from ketamine_course.content import dataset
 from ketamine_course.widgets.figures import png_html
+from ketamine_course.widgets.theme import PALETTE
 
 HOURS = 6.0
 STEP_H = 2.0 / 60.0
@@ -35,6 +37,8 @@ class Parameters:
     sources: dict
     bioavailability_ranges: dict = field(default_factory=dict)  # route -> (low, high, [source keys])
     weight_scaling_note: str = ""
+    esketamine_doses: tuple = ()  # mg: the label's fixed doses, the only ones the explorer offers
+    caption_details: dict = field(default_factory=dict)  # route -> what the caption says of its numbers
 
 
 @lru_cache(maxsize=None)
@@ -56,13 +60,15 @@ def parameters() -> Parameters:
     ranges = {r.route: (r.bioavailability_low, r.bioavailability_high, [r.source, *getattr(r, "also", [])])
               for r in rows if getattr(r, "route", None) and getattr(r, "bioavailability_low", None) is not None}
     scaling = by_name.get("weight_scaling")
+    details = {r.route: r.caption for r in rows if getattr(r, "route", None) and getattr(r, "caption", None)}
     return Parameters(
         cl=by_name["clearance"].value, vss=by_name["vss"].value,
         t_half_alpha_h=by_name["t_half_alpha"].value / 60.0, t_half_beta_h=by_name["t_half_beta"].value,
         dissociation_low=by_name["dissociation_range"].low, dissociation_high=by_name["dissociation_range"].high,
         validation_peak=by_name["validation_peak_iv"].value, routes=routes,
         windows=[r.model_dump() for r in dataset("m1_time_windows").rows], sources=sources,
-        bioavailability_ranges=ranges, weight_scaling_note=scaling.note if scaling else "")
+        bioavailability_ranges=ranges, weight_scaling_note=scaling.note if scaling else "",
+        esketamine_doses=tuple(by_name["esketamine_fixed_doses"].values), caption_details=details)
 
 
 def route_has_curve(route_key: str) -> bool:
@@ -152,6 +158,12 @@ def cite(key: str) -> str:
     return LABEL_NAMES.get(key) or short_form(key)
 
 
+def _observation_reference() -> str:
+    """The observation the captions of routes without a curve give as a reference (the data's observation window)."""
+    window = next(w for w in parameters().windows if w["window"] == "observation")
+    return f"Observation: at least {window['duration_h']:g} hours as a reference ({cite(window['source'])})."
+
+
 def _minutes(hours: float) -> str:
     return f"{hours * 60:.0f} min"
 
@@ -169,18 +181,16 @@ def _caption(route_key: str, dose: float, s: Scenario) -> str:
         from ketamine_course.content import reference
         keys = [k for k in keys if reference(k).type != "regulatory"]  # the PK studies give the range
         return (f"{head}. No curve is drawn: published intranasal bioavailability of racemic ketamine ranges "
-                f"from about {low:.0%} to {high:.0%} (about 45% in three volunteers; 11-17% in a larger 2022 study, "
-                f"lower at higher doses; {'; '.join(cite(k) for k in keys)}), so about "
+                f"from about {low:.0%} to {high:.0%} ({p.caption_details[route_key]}; "
+                f"{'; '.join(cite(k) for k in keys)}), so about "
                 f"{pk.bioavailable_dose(s.dose_mg, low):.0f} to {pk.bioavailable_dose(s.dose_mg, high):.0f} mg of "
                 f"this dose might reach the blood as ketamine, and the course does not pick one value. Ketamine is not "
-                f"FDA-approved for any psychiatric disorder ({cite('fda_compounded_ketamine_2023')}). Observation: at "
-                f"least 2 hours as a reference "
-                f"({cite('spravato_uspi')}). Course advice: follow the local protocol.")
+                f"FDA-approved for any psychiatric disorder ({cite('fda_compounded_ketamine_2023')}). "
+                f"{_observation_reference()} Course advice: follow the local protocol.")
     if not route_has_curve(route_key):
         return (f"{head}. No curve is drawn: the course could not confirm an intramuscular bioavailability or "
-                f"time to peak in a primary source (a figure of about 93% circulates in secondary sources). "
-                f"Observation: at least 2 hours as a reference ({cite('spravato_uspi')}). "
-                f"Course advice: follow the local protocol.")
+                f"time to peak in a primary source ({p.caption_details[route_key]}). "
+                f"{_observation_reference()} Course advice: follow the local protocol.")
     parts = [f"{head}. Modelled peak about {s.peak:.0f} ng/mL at {_minutes(s.peak_time_h)}"]
     if not s.route.infusion:
         parts.append(f"bioavailable dose about {pk.bioavailable_dose(s.dose_mg, s.route.bioavailability):.0f} mg "
@@ -249,9 +259,6 @@ class Plot:
     def __init__(self):
         from matplotlib.figure import Figure
 
-        from ketamine_course.widgets.figures import PALETTE
-
-        self.palette = PALETTE
         self.fig = Figure(figsize=(7.5, 4.6), dpi=80)
         grid = self.fig.add_gridspec(2, 1, height_ratios=[3.2, 1.2], hspace=0.12)
         self.ax = self.fig.add_subplot(grid[0])
@@ -283,7 +290,7 @@ class Plot:
         low, high = dissociation_band
         if (low, high) != self.band_range:  # keep the drawn band equal to the data file's range
             self.band.remove()
-            self.band = self.ax.axhspan(low, high, color=self.palette["sky"], alpha=0.18, lw=0)
+            self.band = self.ax.axhspan(low, high, color=PALETTE["sky"], alpha=0.18, lw=0)
             self.band_range = (low, high)
         self.band.set_visible(s.route.key != "intranasal_esketamine")
         top = max(s.peak * 1.15, high * 1.1 if s.route.key != "intranasal_esketamine" else 0, 50.0)
@@ -324,7 +331,8 @@ class Explorer:
                                 layout=w.Layout(width="420px"))
         self.dose_kg = w.FloatSlider(value=0.5, min=0.1, max=2.0, step=0.05, description="Dose (mg/kg)",
                                      continuous_update=False, style={"description_width": "initial"})
-        self.dose_mg = w.SelectionSlider(options=[28, 56, 84], value=56, description="Dose (mg)",
+        doses = parameters().esketamine_doses
+        self.dose_mg = w.SelectionSlider(options=list(doses), value=doses[len(doses) // 2], description="Dose (mg)",
                                          continuous_update=False, style={"description_width": "initial"})
         self.weight = w.IntSlider(value=70, min=40, max=150, step=1, description="Body weight (kg)",
                                   continuous_update=False, style={"description_width": "initial"})

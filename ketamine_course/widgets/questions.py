@@ -17,8 +17,7 @@ from ketamine_course.core import scoring
 from ketamine_course.runtime import nbgrader
 from ketamine_course.content.citations import inline_html
 from ketamine_course.content import graded_item, question
-
-CORRECT, PARTLY, WRONG, INFO = "✔", "◐", "✘", "ℹ"
+from ketamine_course.widgets.theme import CORRECT, INFO, MUTED, PARTLY, WRONG, panel, status_html
 
 
 # Long answer options wrap instead of overlapping (ipywidgets gives radio labels one fixed line).
@@ -28,12 +27,8 @@ STYLE = ("<style>.kc-question .widget-radio-box label, .kc-question .widget-chec
          ".kc-question .widget-radio-box input, .kc-question .widget-checkbox input{margin-top:3px}</style>")
 
 
-def _box(*children, label: str = ""):
-    box = w.VBox([w.HTML(STYLE), *children], layout=w.Layout(border="1px solid #bbb", padding="8px 12px", margin="8px 0"))
-    box.add_class("kc-question")
-    if label:
-        box.add_class(f"kc-{label}")
-    return box
+def _box(*children, label: str):
+    return panel([w.HTML(STYLE), *children], "kc-question", f"kc-{label}")
 
 
 def _stem_html(item_id: str, stem: str, kind: str) -> w.HTML:
@@ -45,11 +40,7 @@ def _stem_html(item_id: str, stem: str, kind: str) -> w.HTML:
         "reflection": "Write a few sentences in the box.",
     }[kind]
     return w.HTML(f'<div class="kc-stem"><b>{html.escape(stem)}</b><br><small>{hint} '
-                  f'<span style="color:#555">[{html.escape(item_id)}]</span></small></div>')
-
-
-def status_html(text: str, symbol: str = INFO) -> str:
-    return f'<div role="status" aria-live="polite">{symbol} {text}</div>'
+                  f'<span style="color:{MUTED}">[{html.escape(item_id)}]</span></small></div>')
 
 
 class AnswerInput:

@@ -12,6 +12,7 @@ import ipywidgets as w
 from ketamine_course.content.citations import inline_html
 from ketamine_course.content import regulatory_comparison
 from ketamine_course.content.models import JURISDICTION_COLUMNS
+from ketamine_course.widgets.theme import panel
 
 JURISDICTIONS = (("US and EU", "both"), ("US only", "us"), ("EU only", "eu"))
 ALL_TOPICS = "all"
@@ -61,10 +62,7 @@ class RegulatoryTable:
         return self.out.value
 
     def widget(self):
-        box = w.VBox([w.HBox([self.topic]), self.jurisdiction, self.out],
-                     layout=w.Layout(border="1px solid #bbb", padding="8px 12px", margin="8px 0"))
-        box.add_class("kc-us-eu")
-        return box
+        return panel([w.HBox([self.topic]), self.jurisdiction, self.out], "kc-us-eu")
 
 
 def show():

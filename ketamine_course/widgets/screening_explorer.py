@@ -1,7 +1,7 @@
 """The screening checklist widget: enter a patient, read a verdict card with every reason cited.
 
-The verdict comes from `screening.evaluate` (the rules table); this module only draws the form
-and the card. It teaches; it does not decide for a real patient.
+The verdict comes from the rules engine of `core/screening.py` (`evaluate`, reading the rules table);
+this module only draws the form and the card. It teaches; it does not decide for a real patient.
 """
 from __future__ import annotations
 
@@ -13,20 +13,20 @@ from ketamine_course.content.citations import inline_html
 from ketamine_course.content import regulatory_comparison, screening_rules
 from ketamine_course.content.models import JURISDICTION_COLUMNS
 from ketamine_course.core.screening import BASIS_LABELS, DIAGNOSIS_LABELS, JURISDICTION_LABELS, Patient, Verdict, evaluate
+from ketamine_course.widgets.theme import CORRECT, PALETTE, STOP, TEXT, WARNING, card_html, panel
 
 DISCLAIMER = ("This checklist is a teaching tool. It does not decide for a real patient: the decision to treat "
               "needs a full assessment by a qualified clinician, the current product label and your local protocol.")
 
-_COLOURS = {"contraindication": "#D55E00", "caution": "#E69F00", "candidate": "#009E73", "note": "#56B4E9"}
-# Darker shades of the same hues for text, so that words keep a readable contrast on white.
-_TEXT = {"contraindication": "#A33B00", "caution": "#7A5000", "note": "#00557F"}
+_HUES = {"contraindication": "vermillion", "caution": "orange", "candidate": "green", "note": "sky"}
+_COLOURS = {level: PALETTE[hue] for level, hue in _HUES.items()}  # the verdict card's border
+_TEXT = {level: TEXT[hue] for level, hue in _HUES.items()}  # words in the level's colour, readable on white
 _WORDS = {"contraindication": "Contraindication", "caution": "Caution", "note": "Note"}
-_SYMBOLS = {"contraindication": "⛔", "caution": "⚠", "candidate": "✔"}
+_SYMBOLS = {"contraindication": STOP, "caution": WARNING, "candidate": CORRECT}
 
 
 def verdict_html(verdict: Verdict) -> str:
     """The verdict card: headline, then each finding with its reason, action, jurisdiction, basis and sources."""
-    colour = _COLOURS[verdict.level]
     items = []
     for rule in verdict.findings:
         basis = ", ".join(BASIS_LABELS[b] for b in rule.basis)
@@ -41,14 +41,13 @@ def verdict_html(verdict: Verdict) -> str:
             f"<b>{html.escape(rule.title)}</b><br>{html.escape(rule.reason)}{outside}{action}"
             f"<br><small>Jurisdiction: {html.escape(rule.jurisdiction)}. Basis: {html.escape(basis)}. "
             f"Sources: {inline_html(rule.refs)}</small></li>")
-    body = f"<ul>{''.join(items)}</ul>" if items else ""
-    return (f"<div class='kc-verdict' role='status' aria-live='polite' "
-            f"style='border:3px solid {colour};border-radius:6px;padding:10px 14px;margin:8px 0'>"
-            f"<h4 style='margin-top:0'>{_SYMBOLS[verdict.level]} {html.escape(verdict.headline)}</h4>"
-            f"<p><small>Rules applied: {html.escape(JURISDICTION_LABELS[verdict.jurisdiction])}"
-            f"{' (the stricter wherever they differ)' if verdict.jurisdiction == 'both' else ''}.</small></p>{body}"
+    findings = f"<ul>{''.join(items)}</ul>" if items else ""
+    body = (f"<p><small>Rules applied: {html.escape(JURISDICTION_LABELS[verdict.jurisdiction])}"
+            f"{' (the stricter wherever they differ)' if verdict.jurisdiction == 'both' else ''}.</small></p>{findings}"
             f"{label_summary_html(verdict.jurisdiction)}"
-            f"<p><small><i>{html.escape(DISCLAIMER)}</i></small></p></div>")
+            f"<p><small><i>{html.escape(DISCLAIMER)}</i></small></p>")
+    return card_html("kc-verdict", f"{_SYMBOLS[verdict.level]} {html.escape(verdict.headline)}", body,
+                     colour=_COLOURS[verdict.level], border_px=3)
 
 
 # Rows of the US/EU table shown under every verdict, for the jurisdiction chosen.
@@ -146,7 +145,7 @@ class ScreeningForm:
     def widget(self):
         section = lambda title: w.HTML(f"<b>{html.escape(title)}</b>")  # noqa: E731
         c = self.checks
-        box = w.VBox([
+        return panel([
             w.HTML(f"<p><i>{html.escape(DISCLAIMER)}</i></p>"), self.jurisdiction,
             section("Diagnosis and treatment history"), self.diagnosis, self.trials,
             section("Vital signs and age"), w.HBox([self.systolic, self.diastolic]), self.age,
@@ -162,9 +161,7 @@ class ScreeningForm:
             section("Current medicines"),
             *[c[k] for k in ("takes_cns_depressants", "takes_psychostimulants", "takes_maoi")],
             self.button, self.card,
-        ], layout=w.Layout(border="1px solid #bbb", padding="8px 12px", margin="8px 0"))
-        box.add_class("kc-screening")
-        return box
+        ], "kc-screening")
 
 
 def show():
