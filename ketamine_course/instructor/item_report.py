@@ -35,7 +35,8 @@ def _flag_badges(stats: ItemStats) -> str:
 
 
 def _item_map_figure(analysis: Analysis) -> str:
-    from ketamine_course.widgets.figures import PALETTE, figure_html, new_figure
+    from ketamine_course.widgets.figures import figure_html, new_figure
+    from ketamine_course.widgets.theme import PALETTE
 
     fig, ax = new_figure(7.5, 4.2)
     ax.axvspan(0, TOO_HARD_BELOW, color=PALETTE["grey"], alpha=0.15, lw=0)
@@ -64,7 +65,8 @@ def _item_map_figure(analysis: Analysis) -> str:
 
 
 def _choices_figure(stats: ItemStats) -> str:
-    from ketamine_course.widgets.figures import PALETTE, figure_html, new_figure
+    from ketamine_course.widgets.figures import figure_html, new_figure
+    from ketamine_course.widgets.theme import PALETTE
 
     keyed = keyed_options(stats.item.type, stats.key)
     labels = list(stats.choices) + ["no answer"]

@@ -8,8 +8,7 @@ import base64
 import html
 import io
 
-# PALETTE stays importable from here for instructor/item_analysis.py; other modules import it from theme.
-from ketamine_course.widgets.theme import PALETTE, SERIES  # noqa: F401
+from ketamine_course.widgets.theme import SERIES
 
 
 def new_figure(width=7.5, height=4.0, ncols=1, width_ratios=None):
