@@ -4,6 +4,7 @@ Pure data models (pydantic). Authors write YAML; these models check it. Formativ
 (course/) carry their keys and rationales; graded items (assignments/) never do: their keys
 live only in the hidden test cells of solutions/.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,15 +14,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ketamine_course.core.schema import ItemId, Key, OptionId, Strict, require_known_objectives, require_unique
 
-
 # --- references ---------------------------------------------------------------------------
 
 
 class Reference(Strict):
     key: Key
     type: Literal[
-        "trial", "meta-analysis", "review", "guideline", "label", "preclinical",
-        "observational", "pharmacokinetic", "regulatory", "hta",
+        "trial",
+        "meta-analysis",
+        "review",
+        "guideline",
+        "label",
+        "preclinical",
+        "observational",
+        "pharmacokinetic",
+        "regulatory",
+        "hta",
     ]
     authors: str
     year: int
@@ -55,7 +63,11 @@ class Reference(Strict):
         """
         if not self.verified:
             return self
-        if self.type in ("label", "regulatory", "hta"):  # regulatory: an agency's safety communication; hta: an HTA body's guidance (no DOI)
+        if self.type in (
+            "label",
+            "regulatory",
+            "hta",
+        ):  # regulatory: an agency's safety communication; hta: an HTA body's guidance (no DOI)
             if not (self.url or self.doi or self.pmid):
                 raise ValueError(f"label {self.key} needs a url to the official label")
         elif not (self.doi or self.pmid):

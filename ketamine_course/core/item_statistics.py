@@ -5,6 +5,7 @@ each learner's points on the other items ("rest"). Difficulty is the mean share 
 discrimination is the correlation of the share with the rest (the corrected item-total correlation);
 the upper-lower index compares the top and bottom 27% ranked by the rest.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,18 +21,18 @@ FULL_CREDIT = 1 - 1e-9  # a share of the points at least this large is full cred
 
 FLAG_EXPLANATIONS = {
     "too easy": f"More than {TOO_EASY_ABOVE:.0%} of the points were earned. The item may not test much; "
-                "that is fine for a safety fact every clinician must know, less so for a question meant to "
-                "make learners think.",
+    "that is fine for a safety fact every clinician must know, less so for a question meant to "
+    "make learners think.",
     "too hard": f"Fewer than {TOO_HARD_BELOW:.0%} of the points were earned. Check the key, the wording and "
-                "whether the module teaches this clearly before blaming the learners.",
+    "whether the module teaches this clearly before blaming the learners.",
     "negative discrimination": "Learners who did well on the rest of the assignment did worse on this item than "
-                               "those who did poorly. Usual causes: a wrong key, an ambiguous stem, or a "
-                               "distractor that a well-read clinician can defend. Review it first.",
+    "those who did poorly. Usual causes: a wrong key, an ambiguous stem, or a "
+    "distractor that a well-read clinician can defend. Review it first.",
     "weak discrimination": f"The item tells stronger and weaker learners apart only a little (discrimination "
-                           f"below {WEAK_DISCRIMINATION_BELOW:.2f}). Often it is too easy or too hard, or tests "
-                           "something the rest of the assignment does not.",
+    f"below {WEAK_DISCRIMINATION_BELOW:.2f}). Often it is too easy or too hard, or tests "
+    "something the rest of the assignment does not.",
     "unused distractor": "A wrong option that nobody chose. It is not drawing anyone away from the right answer; "
-                         "replace it with a mistake clinicians really make, or drop it.",
+    "replace it with a mistake clinicians really make, or drop it.",
     "keyed answer never chosen": "Nobody chose this right option. Check the key in solutions/ first.",
 }
 
@@ -76,8 +77,10 @@ def rest_scores(points: list, fractions: list, leave_out: int) -> list:
     """Each learner's points on every item but `leave_out` (fractions: one list of shares per item),
     rounded so that equal totals tie exactly when ranked."""
     learners = len(fractions[leave_out])
-    return [round(sum(points[k] * fractions[k][j] for k in range(len(points)) if k != leave_out), 6)
-            for j in range(learners)]
+    return [
+        round(sum(points[k] * fractions[k][j] for k in range(len(points)) if k != leave_out), 6)
+        for j in range(learners)
+    ]
 
 
 def fully_right(fractions) -> float:
@@ -114,8 +117,13 @@ def flags(difficulty: float, discrimination, unused: list, keyed: set) -> list:
     if never_right:
         found.append(("keyed answer never chosen", f"option(s) {', '.join(never_right)}"))
     if never_wrong:
-        found.append(("unused distractor", f"option(s) {', '.join(never_wrong)}"
-                      + ("" if keyed else " (the key could not be read: one may be a right option)")))
+        found.append(
+            (
+                "unused distractor",
+                f"option(s) {', '.join(never_wrong)}"
+                + ("" if keyed else " (the key could not be read: one may be a right option)"),
+            )
+        )
     return found
 
 

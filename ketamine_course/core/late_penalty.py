@@ -3,6 +3,7 @@
 Every started day after the due date costs `share_per_day` of the points a notebook is worth (10% by
 default: 1 point a day on a 10-point assignment), and a score never goes below zero.
 """
+
 from __future__ import annotations
 
 import math

@@ -7,6 +7,7 @@
 The summary and the log (reports/grade_cohort_<assignment>.log) also name the submissions in which
 autograde undid changes to the notebook or its files (autograde_guard).
 """
+
 from __future__ import annotations
 
 import os
@@ -19,10 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ketamine_course.core.errors import CourseError
-from ketamine_course.runtime import console_progress
-from ketamine_course.runtime import nbgrader
-from ketamine_course.storage.paths import course_root
 from ketamine_course.instructor.gradebook import has_gradebook, open_gradebook
+from ketamine_course.runtime import console_progress, nbgrader
+from ketamine_course.storage.paths import course_root
 
 REPORTS_FOLDER = "reports"  # where the instructor's reports and exports go, in the course root
 FAILURES_LISTED = 10  # the summary line names at most this many failed students; the log has them all
@@ -44,12 +44,16 @@ class CohortRun:
 
     def summary(self) -> str:
         graded = len(self.students) - len(self.failures)
-        line = (f"Autograded {graded} of {len(self.students)} students of {self.assignment}"
-                f"{' (with feedback)' if self.feedback else ''} in {console_progress.duration(self.seconds)}")
+        line = (
+            f"Autograded {graded} of {len(self.students)} students of {self.assignment}"
+            f"{' (with feedback)' if self.feedback else ''} in {console_progress.duration(self.seconds)}"
+        )
         if self.changes:
             listed = _first_few({s: f"{len(found)} change(s)" for s, found in self.changes.items()})
-            line += (f"; the grader undid changes to the notebook or its files for {len(self.changes)} student(s), "
-                     f"graded on their saved answers only: {listed}")
+            line += (
+                f"; the grader undid changes to the notebook or its files for {len(self.changes)} student(s), "
+                f"graded on their saved answers only: {listed}"
+            )
         if not self.failures:
             return line + "." + (f" Details: {self.log}" if self.changes else "")
         return line + f"; {len(self.failures)} failed: {_first_few(self.failures)}. Details: {self.log}"
@@ -107,18 +111,26 @@ def _stderr_into(log_file):
 
 def check_assignment(root: Path, assignment: str) -> list:
     """The students who submitted `assignment`; CohortError with what to do when grading cannot start."""
-    known = sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir()) if (root / "solutions").is_dir() else []
+    known = (
+        sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir()) if (root / "solutions").is_dir() else []
+    )
     if assignment not in known:
-        raise CohortError(f"There is no assignment {assignment!r} in solutions/. Assignments: {', '.join(known) or 'none'}.")
+        raise CohortError(
+            f"There is no assignment {assignment!r} in solutions/. Assignments: {', '.join(known) or 'none'}."
+        )
     in_gradebook = set()
     if has_gradebook(root):
         with open_gradebook(root) as gradebook:
             in_gradebook = {a.name for a in gradebook.assignments}
     if assignment not in in_gradebook:
-        raise CohortError(f"{assignment} is not in the gradebook yet. Run "
-                          f"`./course.sh nbgrader generate_assignment {assignment} --force` once, then grade again.")
+        raise CohortError(
+            f"{assignment} is not in the gradebook yet. Run "
+            f"`./course.sh nbgrader generate_assignment {assignment} --force` once, then grade again."
+        )
     submitted = root / "submitted"
-    students = sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir()) if submitted.is_dir() else []
+    students = (
+        sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir()) if submitted.is_dir() else []
+    )
     if not students:
         raise CohortError(f"Nobody has submitted {assignment} yet (nothing in submitted/<student>/{assignment}/).")
     return students
@@ -135,8 +147,9 @@ def grade_cohort(assignment: str, root: Path = None, feedback: bool = False, str
     coursedir = nbgrader.course_directory(root)
     with nbgrader.in_course(root), open(run.log, "w", encoding="utf-8") as log:
         api = nbgrader.api(root)
-        with console_progress.bar(total=len(students), unit="student", desc=f"Autograding {assignment}",
-                              stream=stream) as bar:
+        with console_progress.bar(
+            total=len(students), unit="student", desc=f"Autograding {assignment}", stream=stream
+        ) as bar:
             for student in students:
                 log.write(f"--- {student}\n")
                 log.flush()

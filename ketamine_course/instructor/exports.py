@@ -5,6 +5,7 @@
 
 Both files say in a column `grading_changes` in which submissions autograde undid changes.
 """
+
 from __future__ import annotations
 
 import csv
@@ -12,12 +13,11 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ketamine_course.runtime import console_progress
-from ketamine_course.runtime import nbgrader
-from ketamine_course.storage.paths import course_root
 from ketamine_course.content import assessments
 from ketamine_course.instructor.cohort import REPORTS_FOLDER, CohortError, grading_changes
 from ketamine_course.instructor.gradebook import GradeTable, has_gradebook, open_gradebook, read_grades
+from ketamine_course.runtime import console_progress, nbgrader
+from ketamine_course.storage.paths import course_root
 
 GRADES_CSV = "grades.csv"
 OBJECTIVES_CSV = "objectives.csv"
@@ -34,14 +34,20 @@ class Export:
     changed: int = 0  # submissions in which autograde undid changes (column grading_changes)
 
     def summary(self) -> str:
-        line = (f"Exported {self.students} students: {self.grades_csv} (per assignment) and "
-                f"{self.objectives_csv} ({self.objectives} learning objectives)")
+        line = (
+            f"Exported {self.students} students: {self.grades_csv} (per assignment) and "
+            f"{self.objectives_csv} ({self.objectives} learning objectives)"
+        )
         if self.ungraded:
-            line += (f"; {self.ungraded} grade(s) not given yet (written answers to read, or submissions that "
-                     "did not autograde) count 0 until they are")
+            line += (
+                f"; {self.ungraded} grade(s) not given yet (written answers to read, or submissions that "
+                "did not autograde) count 0 until they are"
+            )
         if self.changed:
-            line += (f"; {self.changed} submission(s) had changes undone before grading "
-                     "(column grading_changes, details in reports/grade_cohort_*.log)")
+            line += (
+                f"; {self.changed} submission(s) had changes undone before grading "
+                "(column grading_changes, details in reports/grade_cohort_*.log)"
+            )
         if self.unmapped:
             line += f"; left out of objectives.csv (no learning objective): {', '.join(self.unmapped)}"
         return line + "."
@@ -75,15 +81,20 @@ def objective_rows(table: GradeTable, changes: dict = None) -> tuple:
             possible[cell.item.objective] += cell.max_score
             earned[cell.item.objective] += table.scores.get(key) or 0.0
             ungraded += key in table.ungraded
-        row = {"student_id": student["id"], "last_name": student["last_name"],
-               "first_name": student["first_name"], "email": student["email"]}
+        row = {
+            "student_id": student["id"],
+            "last_name": student["last_name"],
+            "first_name": student["first_name"],
+            "email": student["email"],
+        }
         for o in objectives:
             row[f"{o} score"] = f"{earned[o]:g}"
             row[f"{o} max"] = f"{possible[o]:g}"
             row[f"{o} %"] = f"{100 * earned[o] / possible[o]:.1f}" if possible[o] else ""
         row["items_not_graded_yet"] = ungraded
-        row["grading_changes"] = "; ".join(f"{a}: {n}" for (a, s), n in sorted((changes or {}).items())
-                                           if s == student["id"])
+        row["grading_changes"] = "; ".join(
+            f"{a}: {n}" for (a, s), n in sorted((changes or {}).items()) if s == student["id"]
+        )
         rows.append(row)
     return objectives, rows
 
@@ -117,8 +128,9 @@ def export_grades(root: Path = None, out: Path = None) -> Export:
         writer.writeheader()
         writer.writerows(rows)
     unmapped = sorted(f"{c.assignment}/{c.name}" for c in table.cells if c.item is None)
-    return Export(grades_csv, objectives_csv, len(table.students), len(objectives), unmapped, len(table.ungraded),
-                  len(changes))
+    return Export(
+        grades_csv, objectives_csv, len(table.students), len(objectives), unmapped, len(table.ungraded), len(changes)
+    )
 
 
 def _add_changes_column(grades_csv: Path, changes: dict) -> None:

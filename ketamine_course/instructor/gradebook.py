@@ -4,14 +4,15 @@ every learner's points in every cell.
 Cells are named after the item: item `ps1.v1.q2` is graded in cell `ps1_v1_q2_grade`, a written
 reflection in `ps1_r1_task`.
 """
+
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ketamine_course.runtime import nbgrader
 from ketamine_course.content import assessments
+from ketamine_course.runtime import nbgrader
 
 
 def has_gradebook(root: Path) -> bool:
@@ -35,8 +36,9 @@ def grade_cell_items(assignment: str) -> dict:
     found = assessments().get(assignment)
     if found is None:
         return {}
-    return {item.id.replace(".", "_") + ("_task" if item.type == "reflection" else "_grade"): item
-            for item in found.items}
+    return {
+        item.id.replace(".", "_") + ("_task" if item.type == "reflection" else "_grade"): item for item in found.items
+    }
 
 
 @dataclass(frozen=True)
@@ -74,18 +76,32 @@ def read_grades(gradebook, assignments=None) -> GradeTable:
         for notebook in sorted(assignment.notebooks, key=lambda n: n.name):
             for cell in notebook.grade_cells + notebook.task_cells:
                 auto = isinstance(cell, GradeCell) and cell.cell_type == "code"
-                table.cells.append(GradedCell(assignment.name, notebook.name, cell.name, float(cell.max_score),
-                                              auto, items.get(cell.name)))
+                table.cells.append(
+                    GradedCell(
+                        assignment.name, notebook.name, cell.name, float(cell.max_score), auto, items.get(cell.name)
+                    )
+                )
     table.cells.sort(key=lambda c: (c.assignment, c.notebook, _item_position(c)))
-    table.students = [{"id": s.id, "first_name": s.first_name or "", "last_name": s.last_name or "",
-                       "email": s.email or ""} for s in sorted(gradebook.students, key=lambda s: s.id)]
-    query = (gradebook.db.query(Assignment.name, SubmittedAssignment.student_id, BaseCell.name, Grade.auto_score,
-                                Grade.manual_score, Grade.score, Grade.needs_manual_grade)
-             .select_from(Grade)
-             .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
-             .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-             .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-             .join(BaseCell, Grade.cell_id == BaseCell.id))
+    table.students = [
+        {"id": s.id, "first_name": s.first_name or "", "last_name": s.last_name or "", "email": s.email or ""}
+        for s in sorted(gradebook.students, key=lambda s: s.id)
+    ]
+    query = (
+        gradebook.db.query(
+            Assignment.name,
+            SubmittedAssignment.student_id,
+            BaseCell.name,
+            Grade.auto_score,
+            Grade.manual_score,
+            Grade.score,
+            Grade.needs_manual_grade,
+        )
+        .select_from(Grade)
+        .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+        .join(BaseCell, Grade.cell_id == BaseCell.id)
+    )
     for assignment, student, cell, auto_score, manual_score, score, needs_person in query:
         if wanted is not None and assignment not in wanted:
             continue
@@ -94,7 +110,8 @@ def read_grades(gradebook, assignments=None) -> GradeTable:
         if not scored or (needs_person and manual_score is None):
             table.ungraded.add((assignment, student, cell))
     for assignment, student in gradebook.db.query(Assignment.name, SubmittedAssignment.student_id).join(
-            SubmittedAssignment, SubmittedAssignment.assignment_id == Assignment.id):
+        SubmittedAssignment, SubmittedAssignment.assignment_id == Assignment.id
+    ):
         if wanted is None or assignment in wanted:
             table.submitted.add((assignment, student))
     return table

@@ -13,6 +13,7 @@ statistic explained) and item_analysis_<assignment>.csv (one row per item) to re
 The statistics and the flags' thresholds are in core/item_statistics.py, the HTML page in item_report.py.
 The report shows the answer keys: it is for instructors, never for learners.
 """
+
 from __future__ import annotations
 
 import ast
@@ -23,18 +24,27 @@ from pathlib import Path
 
 import nbformat
 
-from ketamine_course.storage import answer_store
-from ketamine_course.runtime import console_progress
+from ketamine_course.content import assessments
 from ketamine_course.core import scoring
-from ketamine_course.core.item_statistics import (FLAG_EXPLANATIONS, FULL_CREDIT, decimals, flags, fully_right,
-                                                  keyed_options, mean, pearson, rest_scores, unused_options,
-                                                  upper_lower_index)
-from ketamine_course.runtime import nbgrader
-from ketamine_course.storage.paths import course_root
+from ketamine_course.core.item_statistics import (
+    FLAG_EXPLANATIONS,
+    FULL_CREDIT,
+    decimals,
+    flags,
+    fully_right,
+    keyed_options,
+    mean,
+    pearson,
+    rest_scores,
+    unused_options,
+    upper_lower_index,
+)
 from ketamine_course.instructor.cohort import REPORTS_FOLDER, CohortError
 from ketamine_course.instructor.gradebook import has_gradebook, open_gradebook, read_grades
 from ketamine_course.instructor.item_report import report_html
-from ketamine_course.content import assessments
+from ketamine_course.runtime import console_progress, nbgrader
+from ketamine_course.storage import answer_store
+from ketamine_course.storage.paths import course_root
 
 FEW_LEARNERS = 30  # below this many learners every figure moves a lot with one or two answers
 WRONG_VALUES_SHOWN = 3  # numeric items: how many of the most common wrong values to list
@@ -81,8 +91,12 @@ def answer_keys(root: Path, assignment: str) -> dict:
             except SyntaxError:
                 continue
             for node in ast.walk(tree):
-                if (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "grade"
-                        and node.args and isinstance(node.args[0], ast.Constant)):
+                if (
+                    isinstance(node, ast.Call)
+                    and getattr(node.func, "attr", getattr(node.func, "id", None)) == "grade"
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                ):
                     for keyword in node.keywords:
                         if keyword.arg == "key":
                             try:
@@ -108,9 +122,13 @@ def load_cohort(assignment: str, root: Path = None, stream=None) -> Cohort:
     root = Path(root or course_root()).resolve()
     assessment = assessments().get(assignment)
     if assessment is None:
-        raise ItemAnalysisError(f"The course has no assignment {assignment!r}. Assignments: {', '.join(assessments())}.")
-    not_yet = ItemAnalysisError(f"{assignment} is not in the gradebook yet: generate it, collect the submissions "
-                                f"and autograde them (`ketamine-course grade-cohort {assignment}`) first.")
+        raise ItemAnalysisError(
+            f"The course has no assignment {assignment!r}. Assignments: {', '.join(assessments())}."
+        )
+    not_yet = ItemAnalysisError(
+        f"{assignment} is not in the gradebook yet: generate it, collect the submissions "
+        f"and autograde them (`ketamine-course grade-cohort {assignment}`) first."
+    )
     if not has_gradebook(root):
         raise not_yet
     with nbgrader.in_course(root), open_gradebook(root) as gradebook:
@@ -130,16 +148,22 @@ def load_cohort(assignment: str, root: Path = None, stream=None) -> Cohort:
     students = [s for s in submitted if all(table.scores.get((assignment, s, c.name)) is not None for c in cells)]
     left_out = sorted(set(submitted) - set(students))
     if left_out:
-        notes.append(f"{len(left_out)} submission(s) have no automatic score yet (not autograded, or autograding "
-                     f"failed) and were left out: {_names(left_out)}.")
+        notes.append(
+            f"{len(left_out)} submission(s) have no automatic score yet (not autograded, or autograding "
+            f"failed) and were left out: {_names(left_out)}."
+        )
     if not students:
-        raise ItemAnalysisError(f"No autograded submission of {assignment} yet: autograde first "
-                                f"(`ketamine-course grade-cohort {assignment}`).")
+        raise ItemAnalysisError(
+            f"No autograded submission of {assignment} yet: autograde first "
+            f"(`ketamine-course grade-cohort {assignment}`)."
+        )
     keys = answer_keys(root, assignment)
     missing_keys = [c.item.id for c in cells if c.item.id not in keys and c.item.type in ("single", "multiple")]
     if missing_keys:
-        notes.append(f"The keys of {', '.join(missing_keys)} could not be read from solutions/{assignment}/; "
-                     "their options are listed without marking the right ones.")
+        notes.append(
+            f"The keys of {', '.join(missing_keys)} could not be read from solutions/{assignment}/; "
+            "their options are listed without marking the right ones."
+        )
     items = [AnalysedItem(c.item, c.name, c.max_score, keys.get(c.item.id)) for c in cells]
     fractions = {i.item.id: [] for i in items}
     answers = {i.item.id: [] for i in items}
@@ -155,11 +179,15 @@ def load_cohort(assignment: str, root: Path = None, stream=None) -> Cohort:
                 answers[i.item.id].append(stored.answers.get(i.item.id))
             bar.update(1)
     if unreadable:
-        notes.append(f"The answer files of {len(unreadable)} learner(s) were missing parts or could not be read "
-                     f"({_names(unreadable)}); their choices count as 'no answer', their scores are unaffected.")
+        notes.append(
+            f"The answer files of {len(unreadable)} learner(s) were missing parts or could not be read "
+            f"({_names(unreadable)}); their choices count as 'no answer', their scores are unaffected."
+        )
     if len(students) < FEW_LEARNERS:
-        notes.append(f"Only {len(students)} learner(s): with fewer than {FEW_LEARNERS}, one or two answers move every "
-                     "figure a lot. Read the numbers as rough.")
+        notes.append(
+            f"Only {len(students)} learner(s): with fewer than {FEW_LEARNERS}, one or two answers move every "
+            "figure a lot. Read the numbers as rough."
+        )
     return Cohort(assessment, items, students, fractions, answers, notes)
 
 
@@ -197,7 +225,11 @@ def _choices(item, answers) -> dict:
 
 def _numeric_in_words(answer, key) -> str:
     """A numeric answer in the key's unit when it converts (so 0.04 g and 40 mg are one mistake)."""
-    if not isinstance(answer, dict) or isinstance(answer.get("value"), bool) or not isinstance(answer.get("value"), (int, float)):
+    if (
+        not isinstance(answer, dict)
+        or isinstance(answer.get("value"), bool)
+        or not isinstance(answer.get("value"), (int, float))
+    ):
         return "an unreadable answer"
     value, unit = float(answer["value"]), str(answer.get("unit"))
     if isinstance(key, dict) and key.get("unit"):
@@ -215,16 +247,23 @@ def item_stats(cohort: Cohort, position: int) -> ItemStats:
     answers = cohort.answers[item.id]
     rest = rest_scores([i.points for i in cohort.items], [cohort.fractions[i.item.id] for i in cohort.items], position)
     stats = ItemStats(
-        item=item, points=analysed.points, key=analysed.key, learners=len(fractions),
-        answered=sum(a is not None for a in answers), difficulty=mean(fractions),
-        discrimination=pearson(fractions, rest), upper_lower=upper_lower_index(fractions, rest, cohort.students),
-        fully_right=fully_right(fractions))
+        item=item,
+        points=analysed.points,
+        key=analysed.key,
+        learners=len(fractions),
+        answered=sum(a is not None for a in answers),
+        difficulty=mean(fractions),
+        discrimination=pearson(fractions, rest),
+        upper_lower=upper_lower_index(fractions, rest, cohort.students),
+        fully_right=fully_right(fractions),
+    )
     if item.type in ("single", "multiple"):
         stats.choices = _choices(item, answers)
         stats.unused = unused_options(stats.choices)
     if item.type == "numeric":
-        wrong = Counter(_numeric_in_words(a, analysed.key) for a, f in zip(answers, fractions)
-                        if a is not None and f < FULL_CREDIT)
+        wrong = Counter(
+            _numeric_in_words(a, analysed.key) for a, f in zip(answers, fractions) if a is not None and f < FULL_CREDIT
+        )
         stats.wrong_values = wrong.most_common(WRONG_VALUES_SHOWN)
     stats.flags = flags(stats.difficulty, stats.discrimination, stats.unused, keyed_options(item.type, stats.key))
     return stats
@@ -270,9 +309,23 @@ def analyse(cohort: Cohort) -> Analysis:
 
 # --- the CSV -----------------------------------------------------------------------------------
 
-CSV_COLUMNS = ["assignment", "item", "type", "objective", "points", "learners", "answered", "difficulty",
-               "discrimination", "upper_lower_index", "fully_right", "choices", "unused_options",
-               "common_wrong_values", "flags"]
+CSV_COLUMNS = [
+    "assignment",
+    "item",
+    "type",
+    "objective",
+    "points",
+    "learners",
+    "answered",
+    "difficulty",
+    "discrimination",
+    "upper_lower_index",
+    "fully_right",
+    "choices",
+    "unused_options",
+    "common_wrong_values",
+    "flags",
+]
 
 
 def write_csv(analysis: Analysis, path: Path) -> None:
@@ -282,17 +335,25 @@ def write_csv(analysis: Analysis, path: Path) -> None:
         writer.writeheader()
         for s in analysis.items:
             keyed = keyed_options(s.item.type, s.key)
-            writer.writerow({
-                "assignment": analysis.cohort.assessment.assignment, "item": s.item.id, "type": s.item.type,
-                "objective": s.item.objective, "points": f"{s.points:g}", "learners": s.learners,
-                "answered": s.answered, "difficulty": decimals(s.difficulty),
-                "discrimination": decimals(s.discrimination), "upper_lower_index": decimals(s.upper_lower),
-                "fully_right": decimals(s.fully_right),
-                "choices": " ".join(f"{o}:{n}{'*' if o in keyed else ''}" for o, n in s.choices.items()),
-                "unused_options": " ".join(s.unused),
-                "common_wrong_values": "; ".join(f"{v} ({n})" for v, n in s.wrong_values),
-                "flags": "; ".join(f"{name} ({detail})" for name, detail in s.flags),
-            })
+            writer.writerow(
+                {
+                    "assignment": analysis.cohort.assessment.assignment,
+                    "item": s.item.id,
+                    "type": s.item.type,
+                    "objective": s.item.objective,
+                    "points": f"{s.points:g}",
+                    "learners": s.learners,
+                    "answered": s.answered,
+                    "difficulty": decimals(s.difficulty),
+                    "discrimination": decimals(s.discrimination),
+                    "upper_lower_index": decimals(s.upper_lower),
+                    "fully_right": decimals(s.fully_right),
+                    "choices": " ".join(f"{o}:{n}{'*' if o in keyed else ''}" for o, n in s.choices.items()),
+                    "unused_options": " ".join(s.unused),
+                    "common_wrong_values": "; ".join(f"{v} ({n})" for v, n in s.wrong_values),
+                    "flags": "; ".join(f"{name} ({detail})" for name, detail in s.flags),
+                }
+            )
 
 
 # --- the command -------------------------------------------------------------------------------
@@ -308,9 +369,11 @@ class Written:
         flagged = self.analysis.flagged()
         items = {i for ids in flagged.values() for i in ids}
         detail = "; ".join(f"{name}: {', '.join(ids)}" for name, ids in flagged.items())
-        return (f"Item analysis of {self.analysis.cohort.assessment.assignment}: {len(self.analysis.cohort.students)} "
-                f"learners, {len(self.analysis.items)} items, {len(items)} flagged"
-                f"{' (' + detail + ')' if detail else ''}. Report: {self.html} and {self.csv.name}")
+        return (
+            f"Item analysis of {self.analysis.cohort.assessment.assignment}: {len(self.analysis.cohort.students)} "
+            f"learners, {len(self.analysis.items)} items, {len(items)} flagged"
+            f"{' (' + detail + ')' if detail else ''}. Report: {self.html} and {self.csv.name}"
+        )
 
 
 def item_analysis(assignment: str, root: Path = None, out: Path = None, stream=None) -> Written:

@@ -4,12 +4,13 @@ the long-term-risk table, all built from `content/data/m4_adverse_effects.yaml` 
 
 matplotlib is imported only inside the functions that draw.
 """
+
 from __future__ import annotations
 
 import html
 
-from ketamine_course.content.citations import inline_html, short_form
 from ketamine_course.content import dataset
+from ketamine_course.content.citations import inline_html, short_form
 from ketamine_course.widgets.figures import new_figure
 from ketamine_course.widgets.theme import PALETTE
 
@@ -23,16 +24,21 @@ def tag(key: str) -> str:
 
     ref = reference(key)
     if ref.type == "label":
-        return {"spravato_uspi": "US label", "spravato_uspi_2019": "US label 2019",
-                "spravato_uspi_2021": "US label 2021", "spravato_smpc": "EU label"}.get(key, ref.title.split(" (")[0])
+        return {
+            "spravato_uspi": "US label",
+            "spravato_uspi_2019": "US label 2019",
+            "spravato_uspi_2021": "US label 2021",
+            "spravato_smpc": "EU label",
+        }.get(key, ref.title.split(" (")[0])
     return short_form(key)
 
 
 def frequency_rows(plotted: bool = True) -> list:
     """Frequency rows: with both percentages (plotted=True) or with a text only (plotted=False)."""
     rows = [r for r in dataset(SHORT_TERM).rows if getattr(r, "kind", None) == "frequency"]
-    has_numbers = [getattr(r, "drug_pct", None) is not None and getattr(r, "placebo_pct", None) is not None
-                   for r in rows]
+    has_numbers = [
+        getattr(r, "drug_pct", None) is not None and getattr(r, "placebo_pct", None) is not None for r in rows
+    ]
     return [r for r, numbers in zip(rows, has_numbers) if numbers == plotted]
 
 
@@ -56,14 +62,31 @@ def profile_figure():
     labels = [f"{r.effect}\n[{tag(r.source)}]" for r in rows]
     ys = list(range(len(rows)))[::-1]
     height = 0.38
-    drug = ax.barh([y + height / 2 for y in ys], [r.drug_pct for r in rows], height=height,
-                   color=PALETTE["blue"], label="Esketamine")
-    placebo = ax.barh([y - height / 2 for y in ys], [r.placebo_pct for r in rows], height=height,
-                      color=PALETTE["orange"], hatch="//", edgecolor="white", label="Placebo")
+    drug = ax.barh(
+        [y + height / 2 for y in ys],
+        [r.drug_pct for r in rows],
+        height=height,
+        color=PALETTE["blue"],
+        label="Esketamine",
+    )
+    placebo = ax.barh(
+        [y - height / 2 for y in ys],
+        [r.placebo_pct for r in rows],
+        height=height,
+        color=PALETTE["orange"],
+        hatch="//",
+        edgecolor="white",
+        label="Placebo",
+    )
     for bars in (drug, placebo):
         for bar in bars:
-            ax.text(bar.get_width() + 0.6, bar.get_y() + bar.get_height() / 2, f"{bar.get_width():g}%",
-                    va="center", fontsize=8)
+            ax.text(
+                bar.get_width() + 0.6,
+                bar.get_y() + bar.get_height() / 2,
+                f"{bar.get_width():g}%",
+                va="center",
+                fontsize=8,
+            )
     ax.set_yticks(ys)
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_xlabel("Patients with the effect (%)")
@@ -98,12 +121,19 @@ def time_course_figure():
     ax.set_ylim(-0.7, ys[0] + 1.1)
     ax.set_xlabel("Minutes after dosing began")
     ax.set_title("When short-term effects happen")
-    from matplotlib.patches import Patch
     from matplotlib.lines import Line2D
-    ax.legend(handles=[Patch(color=colours["esketamine"], alpha=0.75, label="Esketamine nasal spray"),
-                       Patch(color=colours["iv"], alpha=0.75, label="IV racemic ketamine"),
-                       Line2D([], [], marker="D", color=PALETTE["vermillion"], linestyle="none", label="Peak or measurement")],
-              loc="lower right", frameon=False, fontsize=8)
+    from matplotlib.patches import Patch
+
+    ax.legend(
+        handles=[
+            Patch(color=colours["esketamine"], alpha=0.75, label="Esketamine nasal spray"),
+            Patch(color=colours["iv"], alpha=0.75, label="IV racemic ketamine"),
+            Line2D([], [], marker="D", color=PALETTE["vermillion"], linestyle="none", label="Peak or measurement"),
+        ],
+        loc="lower right",
+        frameon=False,
+        fontsize=8,
+    )
     return fig
 
 
@@ -122,10 +152,14 @@ def show_profile():
 
     rows = frequency_rows()
     fig = profile_figure()
-    caption = (f"{dataset(SHORT_TERM).caption('profile')} Sources: "
-               + "; ".join(short_form(k) for k in _sources(rows)) + ".")
-    alt = "Paired horizontal bars. " + "; ".join(f"{r.effect}: {r.drug_pct:g}% on drug, {r.placebo_pct:g}% on placebo"
-                                                 for r in rows) + "."
+    caption = (
+        f"{dataset(SHORT_TERM).caption('profile')} Sources: " + "; ".join(short_form(k) for k in _sources(rows)) + "."
+    )
+    alt = (
+        "Paired horizontal bars. "
+        + "; ".join(f"{r.effect}: {r.drug_pct:g}% on drug, {r.placebo_pct:g}% on placebo" for r in rows)
+        + "."
+    )
     show(fig, caption, alt)
 
 
@@ -134,40 +168,66 @@ def show_time_course():
     from ketamine_course.widgets.figures import show
 
     rows = time_course_rows()
-    caption = (f"{dataset(SHORT_TERM).caption('time_course')} Sources: "
-               + "; ".join(short_form(k) for k in _sources(rows)) + ".")
+    caption = (
+        f"{dataset(SHORT_TERM).caption('time_course')} Sources: "
+        + "; ".join(short_form(k) for k in _sources(rows))
+        + "."
+    )
     alt = "Timeline from 0 to 150 minutes. " + " ".join(f"{r.effect}: {r.description}" for r in rows)
     show(time_course_figure(), caption, alt)
 
 
 def _table(headers, body_rows) -> str:
     head = "".join(f"<th style='text-align:left;vertical-align:top'>{h}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td style='text-align:left;vertical-align:top'>{c}</td>" for c in row) + "</tr>"
-                   for row in body_rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='text-align:left;vertical-align:top'>{c}</td>" for c in row) + "</tr>"
+        for row in body_rows
+    )
     return f"<table class='kc-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def unplotted_html() -> str:
     """Effects with no placebo-controlled percentage: what is reported instead."""
     rows = frequency_rows(plotted=False)
-    return _table(["Effect", "Product and data", "What is reported", "Source"],
-                  [[html.escape(r.effect), html.escape(r.product), html.escape(r.frequency_text),
-                    inline_html([r.source, *getattr(r, "also", [])])] for r in rows])
+    return _table(
+        ["Effect", "Product and data", "What is reported", "Source"],
+        [
+            [
+                html.escape(r.effect),
+                html.escape(r.product),
+                html.escape(r.frequency_text),
+                inline_html([r.source, *getattr(r, "also", [])]),
+            ]
+            for r in rows
+        ],
+    )
 
 
 def show_unplotted():
     from IPython.display import HTML
 
-    return HTML("<h4>Effects not plotted: other populations, or no placebo-controlled percentage in the label</h4>"
-                + unplotted_html())
+    return HTML(
+        "<h4>Effects not plotted: other populations, or no placebo-controlled percentage in the label</h4>"
+        + unplotted_html()
+    )
 
 
 def long_term_html() -> str:
     """The long-term-risk table: what is known, in whom, how to monitor, sources."""
     rows = long_term_rows()
-    return _table(["Risk", "What is known", "In whom", "How to monitor", "Sources"],
-                  [[f"<b>{html.escape(r.risk)}</b>", html.escape(r.known), html.escape(r.in_whom),
-                    html.escape(r.monitor), inline_html([r.source, *getattr(r, "also", [])])] for r in rows])
+    return _table(
+        ["Risk", "What is known", "In whom", "How to monitor", "Sources"],
+        [
+            [
+                f"<b>{html.escape(r.risk)}</b>",
+                html.escape(r.known),
+                html.escape(r.in_whom),
+                html.escape(r.monitor),
+                inline_html([r.source, *getattr(r, "also", [])]),
+            ]
+            for r in rows
+        ],
+    )
 
 
 def show_long_term():

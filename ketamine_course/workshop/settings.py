@@ -1,6 +1,7 @@
 """What the workshop's commands and its hub agree on: the settings, saved in the state folder and passed
 to the hub as KETAMINE_WORKSHOP_* environment variables, and the one error every part of it raises.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -99,7 +100,9 @@ class Settings:
             value = getattr(self, item.name)
             if value is None:
                 continue
-            env[ENVIRONMENT_PREFIX + item.name.upper()] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+            env[ENVIRONMENT_PREFIX + item.name.upper()] = (
+                ("1" if value else "0") if isinstance(value, bool) else str(value)
+            )
         return env
 
     @classmethod
@@ -134,8 +137,10 @@ class Settings:
     def load(cls, folder: Path) -> "Settings":
         path = cls.saved_file(folder)
         if not path.exists():
-            raise WorkshopError(f"No workshop server was started with the folder {folder} "
-                                f"({path} is missing). Use --folder to name the one you started.")
+            raise WorkshopError(
+                f"No workshop server was started with the folder {folder} "
+                f"({path} is missing). Use --folder to name the one you started."
+            )
         return cls.from_environment(json.loads(path.read_text(encoding="utf-8")))
 
 
