@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository, a scratch copy of the course, and nbgrader run as an instructor would."""
+"""Shared fixtures: the repository, a scratch copy of the course, nbgrader run as an instructor would, Chromium."""
 from __future__ import annotations
 
 import os
@@ -24,6 +24,12 @@ def learner_data_folder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("learner-data")
     os.environ["KETAMINE_COURSE_DATA"] = str(folder)
     return folder
+
+
+def all_notebooks() -> list:
+    """Every committed notebook: the teaching modules, the solutions and the released assignments."""
+    return sorted(p for folder in ("course", "solutions", "assignments") for p in (REPO / folder).rglob("*.ipynb")
+                  if ".ipynb_checkpoints" not in p.parts)
 
 
 def course_env(**extra) -> dict:
@@ -75,3 +81,26 @@ for label, action, path in json.loads(sys.argv[1]):
         outcome[label] = type(exc).__name__
 print(json.dumps(outcome))
 """
+
+
+# ---------------------------------------------------------------- Chromium for the browser tests
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from lab_browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()

@@ -13,7 +13,6 @@ from ketamine_course import answer_store
 
 from conftest import ARTIFACTS, REPO, copy_course, nbgrader
 from lab_server import jupyter_lab
-from test_browser import browser, page  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,7 @@ from nbclient import NotebookClient
 
 from ketamine_course import content
 
-from conftest import REPO
-from test_content import all_notebooks
+from conftest import REPO, all_notebooks
 
 NOTEBOOKS = all_notebooks()
 ids = [str(p.relative_to(REPO)) for p in NOTEBOOKS]

@@ -20,7 +20,6 @@ import pytest
 from ketamine_course import reader
 
 from conftest import ARTIFACTS, copy_course, course_env
-from test_browser import browser  # noqa: F401 (fixture)
 
 START_LINE = re.compile(r"Start here:\s+(http://127\.0\.0\.1:(\d+))/voila/render/00_start_here\.ipynb\?token=([0-9a-f]+)")
 

@@ -9,8 +9,8 @@ import yaml
 from ketamine_course import answer_store, content
 
 from conftest import ARTIFACTS, REPO, copy_course
+from lab_browser import open_notebook, question_box, run_all
 from lab_server import jupyter_lab
-from test_browser import browser, open_notebook, page, question_box, run_all  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 

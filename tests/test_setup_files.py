@@ -71,3 +71,27 @@ def test_nbgrader_extensions_are_enabled():
     lab = subprocess.run([jupyter, "labextension", "list"], capture_output=True, text=True)
     line = next(l for l in (lab.stdout + lab.stderr).splitlines() if "@jupyter/nbgrader" in l)
     assert "enabled" in line and "OK" in line, "the nbgrader JupyterLab extension loads with this JupyterLab"
+
+
+def test_no_test_module_imports_another():
+    """Helpers live in conftest.py and in plainly named helper modules (lab_server.py, lab_browser.py),
+    never in a test module: importing one runs its module-level code again, under
+    another name, and drags its fixtures and tests along."""
+    import ast
+
+    tests = REPO / "tests"
+    test_modules = {path.stem for path in tests.glob("test_*.py")}
+    imports = {}
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            found = {part for name in names for part in name.split(".") if part in test_modules}
+            if found:
+                imports.setdefault(path.name, set()).update(found)
+    assert imports == {}, f"test modules imported (move what they share to conftest.py or a helper module): {imports}"
+

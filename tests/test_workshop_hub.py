@@ -40,7 +40,7 @@ import yaml
 from ketamine_course import content, workshop
 
 from conftest import ARTIFACTS, REPO, TRY_TO_READ
-from test_browser import CHROMIUM, CHROMIUM_ARGS, answer_item, browser, run_all  # noqa: F401 (fixture)
+from lab_browser import CHROMIUM, answer_item, run_all
 
 pytestmark = pytest.mark.browser
 
