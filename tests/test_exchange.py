@@ -19,7 +19,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -34,6 +33,7 @@ from traitlets import TraitError
 from ketamine_course import late_policy
 
 from conftest import REPO, TRY_TO_READ, copy_course, nbgrader
+from shared_course import shared_course
 
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
@@ -171,13 +171,6 @@ def write_student_config(student: Student, exchange: Path) -> None:
         os.chown(path, student.uid, student.gid)
 
 
-def others_can_run(path: Path) -> bool:
-    """True if an account with no special rights can reach and run `path` (every folder above it o+x)."""
-    real = Path(os.path.realpath(path))
-    folders_ok = all(os.stat(folder).st_mode & stat.S_IXOTH for folder in real.parents)
-    return folders_ok and bool(os.stat(real).st_mode & stat.S_IXOTH)
-
-
 @dataclass
 class StudentPython:
     executable: Path
@@ -189,30 +182,17 @@ class StudentPython:
 def student_python(scratch_root) -> StudentPython:
     """The Python students run nbgrader and the answer store with.
 
-    The course's environment, when every account can reach its interpreter. When the interpreter lives
-    in a private folder (a Python installed under /root, say), a small environment is made from the
-    system's Python of the same version that loads the course environment's packages: the same
-    nbgrader and course package, run with the students' own rights.
+    The course's environment, when every account can reach it and the course. Otherwise (a checkout in a
+    private folder, or a Python installed under /root, say) a copy of the course and of its environment
+    in the scratch folder (tests/shared_course.py): the same interpreter, nbgrader and course package,
+    run with the students' own rights.
     """
-    course_python = Path(sys.executable)
-    if others_can_run(course_python):
-        return StudentPython(course_python, True, "")
-    note = (f"{course_python} resolves to {os.path.realpath(course_python)}, in a folder other accounts "
-            "cannot enter: students could not run the course's environment (see docs/exchange.md)")
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    system_python = next((Path(folder) / version for folder in ("/usr/bin", "/usr/local/bin")
-                          if (Path(folder) / version).exists() and others_can_run(Path(folder) / version)), None)
-    if system_python is None:
-        pytest.skip(note + f"; and no {version} that every account can run was found")
-    bridge = scratch_root / "student-env"
-    subprocess.run([str(system_python), "-m", "venv", "--without-pip", str(bridge)], check=True,
-                   capture_output=True, text=True)
-    site_packages = Path(subprocess.run(
-        [str(bridge / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        check=True, capture_output=True, text=True).stdout.strip())
-    (site_packages / "course_environment.pth").write_text(
-        f"import site; site.addsitedir({sysconfig.get_path('purelib')!r})\n", encoding="utf-8")
-    return StudentPython(bridge / "bin" / "python", False, note)
+    shared = shared_course(scratch_root / "shared")
+    note = ""
+    if shared.copied:
+        note = (f"students could not use the course's environment ({shared.note}; see docs/exchange.md); "
+                f"the cycle ran with a copy of it that every account can reach, {shared.python}")
+    return StudentPython(shared.python, not shared.copied, note)
 
 
 def as_student(student: Student, python: StudentPython, *args, check=True) -> subprocess.CompletedProcess:
@@ -329,7 +309,7 @@ def submissions_in_exchange(cycle, student) -> list:
 def test_students_can_run_the_course_python(student_python):
     """Every account must be able to run the course's Python for nbgrader's student commands."""
     if not student_python.course_python_reachable:
-        pytest.skip(student_python.note + "; the cycle below ran with the system's Python instead")
+        pytest.skip(student_python.note)
 
 
 def test_each_student_sees_the_released_assignment(cycle):

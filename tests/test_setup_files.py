@@ -74,8 +74,8 @@ def test_nbgrader_extensions_are_enabled():
 
 
 def test_no_test_module_imports_another():
-    """Helpers live in conftest.py and in plainly named helper modules (lab_server.py, lab_browser.py),
-    never in a test module: importing one runs its module-level code again, under
+    """Helpers live in conftest.py and in plainly named helper modules (lab_server.py, lab_browser.py,
+    shared_course.py), never in a test module: importing one runs its module-level code again, under
     another name, and drags its fixtures and tests along."""
     import ast
 
