@@ -1,10 +1,20 @@
-"""Shared fixtures: the repository, a scratch copy of the course, nbgrader run as an instructor would, Chromium."""
+"""Shared fixtures: the repository, a scratch copy of the course, nbgrader run as an instructor would, Chromium.
+
+Running in parallel (`./course.sh test -n 2`, as CI does, with `--dist loadgroup` from pyproject.toml):
+a module whose tests share an expensive module-scoped fixture (a course graded by nbgrader, a JupyterLab,
+a hub) carries `pytest.mark.xdist_group(...)`, so one worker builds that fixture once and runs all of its
+tests, in order. Every browser module is in the one group "browser": one worker runs them in turn, about
+half the suite's time, while the other runs the rest; one Chromium and one server at a time, so their
+waits stay in bounds. Each test otherwise works in its own scratch folders, free ports and random account
+names. (The groups reach xdist's scheduler through `GroupsFromMarks` below.)
+"""
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -104,3 +114,71 @@ def page(browser):
     page.set_default_timeout(60_000)
     yield page
     context.close()
+
+
+# ---------------------------------------------------------------- xdist groups reach the scheduler
+
+# pytest-xdist 3.8.0 passes a test's xdist_group to its scheduler by appending "@group" to the test's
+# node id, which pytest 9.2 no longer lets it change: the groups are silently ignored
+# (pytest-dev/pytest-xdist#1386). Until a release fixes that, each worker writes the groups it collected
+# to a file, and the scheduler below (xdist's own loadgroup scheduler) reads them from there.
+_GROUP_FILES = pytest.StashKey[Path]()
+
+
+def _group_of(item) -> str | None:
+    names = {str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+             for mark in item.iter_markers("xdist_group")}
+    return "_".join(sorted(names)) or None
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    if not hasattr(config, "workerinput") and config.pluginmanager.hasplugin("dsession"):
+        config.stash[_GROUP_FILES] = Path(tempfile.mkdtemp(prefix="kc-xdist-groups-"))
+
+
+def pytest_sessionfinish(session):
+    folder = session.config.stash.get(_GROUP_FILES, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    folder = node.config.stash.get(_GROUP_FILES, None)
+    if folder is not None:
+        node.workerinput["kc_group_files"] = str(folder)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the worker reports its collection to the scheduler
+def pytest_collection_finish(session):
+    folder = getattr(session.config, "workerinput", {}).get("kc_group_files")
+    if folder:
+        import json
+
+        groups = {item.nodeid: group for item in session.items if (group := _group_of(item))}
+        worker = Path(folder) / f"{session.config.workerinput['workerid']}.json"
+        worker.with_suffix(".tmp").write_text(json.dumps(groups), encoding="utf-8")
+        worker.with_suffix(".tmp").rename(worker)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    folder = config.stash.get(_GROUP_FILES, None)
+    if folder is None or config.getoption("dist") != "loadgroup":
+        return None
+    import json
+
+    from xdist.scheduler import LoadGroupScheduling
+
+    class GroupsFromMarks(LoadGroupScheduling):
+        """xdist's loadgroup scheduling, with each test's group read from what the workers collected
+        (every worker collects the same tests: xdist checks)."""
+        groups = None
+
+        def _split_scope(self, nodeid):
+            if self.groups is None:
+                self.groups = json.loads(next(iter(sorted(folder.glob("*.json")))).read_text(encoding="utf-8"))
+            return self.groups.get(nodeid) or super()._split_scope(nodeid)
+
+    return GroupsFromMarks(config, log)

@@ -12,7 +12,7 @@ from conftest import ARTIFACTS, REPO, copy_course, nbgrader
 from lab_browser import answer_item, open_notebook, question_box, run_all
 from lab_server import jupyter_lab
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one worker runs the browser modules
 
 FIXTURES = sorted((REPO / "tests" / "fixtures" / "assignments").glob("*.yaml"))
 

@@ -21,7 +21,7 @@ from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course, course_env, nbgrader
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("cohort")]  # one worker: the scratch course is made once
 
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())

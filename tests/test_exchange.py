@@ -35,6 +35,9 @@ from ketamine_course import late_policy
 from conftest import REPO, TRY_TO_READ, copy_course, nbgrader
 from shared_course import shared_course
 
+# One worker: the accounts, the exchange and the whole cycle are made once.
+pytestmark = pytest.mark.xdist_group("exchange")
+
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
 NOTEBOOK = FIXTURE["notebook"]

@@ -15,6 +15,8 @@ from ketamine_course.citations import evidence_date
 
 from conftest import copy_course, course_env
 
+pytestmark = pytest.mark.xdist_group("handouts")  # one worker: the handouts are exported once
+
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 

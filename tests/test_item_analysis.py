@@ -26,7 +26,7 @@ from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course, nbgrader
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("item_analysis")]  # one worker: the scratch course is made once
 
 ASSIGNMENT = "ps1_mechanism"
 NOTEBOOK = "mechanism_check"

@@ -22,6 +22,8 @@ from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course
 
+pytestmark = pytest.mark.xdist_group("key_secrecy")  # one worker: the handouts are exported once
+
 PACKAGE = Path(ketamine_course.__file__).resolve().parent
 MARKED_CORRECT = r"(correct|right answer|the answer is|answer key|✓|✔|☑)"
 

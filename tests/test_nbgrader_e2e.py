@@ -20,7 +20,7 @@ from ketamine_course import answer_store
 
 from conftest import REPO, nbgrader
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("nbgrader_e2e")]  # one worker: the scratch course is made once
 
 FIXTURES = {f["assignment"]: f for f in (
     yaml.safe_load(p.read_text()) for p in sorted((REPO / "tests" / "fixtures" / "assignments").glob("*.yaml")))}

@@ -22,7 +22,7 @@ from ketamine_course import answer_store, cohort
 
 from conftest import REPO, copy_course, nbgrader
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("red_team")]  # one worker: the scratch course is made once
 
 FIXTURES = {a: yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{a}.yaml").read_text())
             for a in ("ps0_start_here", "ps1_mechanism")}

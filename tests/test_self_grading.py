@@ -11,7 +11,7 @@ from ketamine_course import answer_store, certificate, self_grading
 
 from conftest import BIN, REPO, copy_course, course_env
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("self_grading")]  # one worker: the scratch course is made once
 
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())

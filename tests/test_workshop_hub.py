@@ -42,7 +42,9 @@ from conftest import ARTIFACTS, REPO, TRY_TO_READ
 from lab_browser import CHROMIUM, answer_item, run_all
 from shared_course import SharedCourse, shared_course
 
-pytestmark = pytest.mark.browser
+# One xdist worker runs every browser module in turn (see conftest.py): one hub, JupyterLab or reading
+# server with Chromium at a time, and the module's accounts and hub made once.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
@@ -308,15 +310,23 @@ def accounts(scratch):
 
 
 def start_hub(scratch: Path, shared: SharedCourse, folder: Path, people: Path | None, *extra) -> workshop.Settings:
-    ports = [str(p) for p in free_ports(3)]
-    result = workshop_command("start", "--folder", str(folder), "--admin", INSTRUCTOR, "--port", ports[0],
-                              "--hub-port", ports[1], "--proxy-api-port", ports[2],
-                              "--course-env", str(shared.env), "--home-base", str(scratch / "home"),
-                              "--participants-group", GROUPS["participants_group"],
-                              "--instructors-group", GROUPS["instructors_group"],
-                              *(["--people", str(people)] if people else []), *extra, shared=shared)
-    print(result.stdout)
-    return workshop.Settings.load(folder)
+    """Start a hub on free ports; if another program takes one of them before the hub does (the start
+    command checks first and changes nothing then), start again on others."""
+    for attempt in range(3):
+        ports = [str(p) for p in free_ports(3)]
+        result = workshop_command("start", "--folder", str(folder), "--admin", INSTRUCTOR, "--port", ports[0],
+                                  "--hub-port", ports[1], "--proxy-api-port", ports[2],
+                                  "--course-env", str(shared.env), "--home-base", str(scratch / "home"),
+                                  "--participants-group", GROUPS["participants_group"],
+                                  "--instructors-group", GROUPS["instructors_group"],
+                                  *(["--people", str(people)] if people else []), *extra,
+                                  shared=shared, check=False)
+        if result.returncode == 2 and "is already in use" in result.stderr and attempt < 2:
+            continue
+        if result.returncode != 0:
+            raise AssertionError(f"workshop start failed:\n{result.stdout}\n{result.stderr}")
+        print(result.stdout)
+        return workshop.Settings.load(folder)
 
 
 def stop_hub(settings: workshop.Settings) -> None:
