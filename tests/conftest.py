@@ -7,9 +7,13 @@ tests, in order. Every browser module is in the one group "browser": one worker 
 half the suite's time, while the other runs the rest; one Chromium and one server at a time, so their
 waits stay in bounds. Each test otherwise works in its own scratch folders, free ports and random account
 names. (The groups reach xdist's scheduler through `GroupsFromMarks` below.)
+
+Every test that starts a Jupyter kernel, in this process or in a command it runs, is marked `kernel`;
+`pytest_runtest_setup` below fails one that is not (see `kernel_started`).
 """
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -114,6 +118,66 @@ def page(browser):
     page.set_default_timeout(60_000)
     yield page
     context.close()
+
+
+# ---------------------------------------------------------------- tests that start a kernel are marked
+
+# An IPython kernel makes its IPython folder ($IPYTHONDIR) when it starts, and nothing else the tests
+# run does. Each test gets a folder of its own that does not exist yet, set before its fixtures are set
+# up, so commands and servers it starts inherit it; if the folder appears, a kernel started.
+# (A server started by a module's fixture keeps the folder of the test that started it: the kernels it
+# starts for later tests are not seen. Such modules mark the tests that use the server.)
+_IPYTHON_FOLDERS = pytest.StashKey[Path]()  # on the config: where this session's folders go
+_IPYTHON_FOLDER = pytest.StashKey[Path]()  # on a test: its own
+_KERNEL_REPORTED = pytest.StashKey[bool]()
+_test_numbers = itertools.count()
+
+
+def pytest_configure(config):
+    config.stash[_IPYTHON_FOLDERS] = Path(tempfile.mkdtemp(prefix="kc-ipython-"))
+
+
+def pytest_unconfigure(config):
+    folders = config.stash.get(_IPYTHON_FOLDERS, None)
+    if folders is not None:
+        shutil.rmtree(folders, ignore_errors=True)
+
+
+def kernel_started(item) -> bool:
+    return item.stash[_IPYTHON_FOLDER].exists()
+
+
+def _check_kernel_marker(item) -> None:
+    if item.stash.get(_KERNEL_REPORTED, False) or not kernel_started(item):
+        return
+    item.stash[_KERNEL_REPORTED] = True
+    if item.get_closest_marker("kernel") is None:
+        pytest.fail(f"{item.nodeid} started a Jupyter kernel but is not marked `kernel`: add "
+                    "@pytest.mark.kernel (or `kernel` to the module's pytestmark if every test of it does)",
+                    pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item):
+    item.stash[_IPYTHON_FOLDER] = item.config.stash[_IPYTHON_FOLDERS] / str(next(_test_numbers))
+    os.environ["IPYTHONDIR"] = str(item.stash[_IPYTHON_FOLDER])
+    result = yield
+    _check_kernel_marker(item)
+    return result
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item):
+    result = yield
+    _check_kernel_marker(item)
+    return result
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    _check_kernel_marker(item)
+    return result
 
 
 # ---------------------------------------------------------------- xdist groups reach the scheduler

@@ -27,6 +27,7 @@ def lab(tmp_path_factory):
         yield root, base, token
 
 
+@pytest.mark.kernel
 def test_clinician_runs_start_here_and_gets_instant_feedback(lab, page):
     root, base, token = lab
     open_notebook(page, base, token, "course/00_start_here.ipynb", "clinician")
@@ -45,6 +46,7 @@ def test_clinician_runs_start_here_and_gets_instant_feedback(lab, page):
     assert page.get_by_role("menuitem", name="Nbgrader").is_visible(), "nbgrader's JupyterLab menu is there"
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("fixture_path", FIXTURES, ids=lambda p: p.stem)
 def test_student_answers_by_clicking_submits_and_gets_full_marks(lab, page, fixture_path):
     root, base, token = lab

@@ -315,11 +315,13 @@ def test_students_can_run_the_course_python(student_python):
         pytest.skip(student_python.note)
 
 
+@pytest.mark.kernel
 def test_each_student_sees_the_released_assignment(cycle):
     for role in ROLES:
         assert f"{COURSE_ID} {ASSIGNMENT}" in cycle.logs[f"list {role}"], cycle.logs[f"list {role}"]
 
 
+@pytest.mark.kernel
 def test_answer_files_are_written_by_their_student(cycle):
     for student in cycle.students.values():
         answers = student.home / ASSIGNMENT / "answers.json"
@@ -328,6 +330,7 @@ def test_answer_files_are_written_by_their_student(cycle):
         assert stat.S_IMODE(info.st_mode) == 0o600, "only the student may read their saved answers"
 
 
+@pytest.mark.kernel
 def test_submissions_carry_the_answers_and_the_collector_sees_no_impostor(cycle):
     for student in cycle.students.values():
         for submission in submissions_in_exchange(cycle, student):
@@ -337,6 +340,7 @@ def test_submissions_carry_the_answers_and_the_collector_sees_no_impostor(cycle)
     assert len(submissions_in_exchange(cycle, cycle.students["late"])) == 2
 
 
+@pytest.mark.kernel
 def test_the_latest_submission_is_collected_and_it_is_late(cycle):
     with Gradebook(f"sqlite:///{cycle.course / 'gradebook.db'}") as gb:
         for role, student in cycle.students.items():
@@ -350,11 +354,13 @@ def test_the_latest_submission_is_collected_and_it_is_late(cycle):
     assert collected > cycle.duedate
 
 
+@pytest.mark.kernel
 def test_reflections_wait_for_a_grader(cycle):
     for role in ROLES:
         assert cycle.logs[f"needs manual grade {role}"] is True, role
 
 
+@pytest.mark.kernel
 def test_the_grader_sees_the_rubric_and_the_written_answer_in_the_formgrader(cycle):
     """The formgrader renders the autograded notebook with its `formgrade` template: render it the same way."""
     from nbconvert.exporters import HTMLExporter
@@ -379,6 +385,7 @@ def test_the_grader_sees_the_rubric_and_the_written_answer_in_the_formgrader(cyc
             assert "someone else drives you home" in page, f"{role}: the formgrader shows the written answer"
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("role", list(ROLES))
 def test_scores_with_the_hand_grade_and_the_late_penalty(cycle, role):
     student = cycle.students[role]
@@ -395,6 +402,7 @@ def test_scores_with_the_hand_grade_and_the_late_penalty(cycle, role):
     assert float(rows[student.name]["late_submission_penalty"]) == pytest.approx(expected_penalty)
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("role", list(ROLES))
 def test_each_student_fetches_only_their_own_feedback(cycle, role):
     student = cycle.students[role]
@@ -413,6 +421,7 @@ def test_each_student_fetches_only_their_own_feedback(cycle, role):
     assert pages[0].stat().st_uid == student.uid
 
 
+@pytest.mark.kernel
 def test_a_student_cannot_find_or_read_another_students_work(cycle):
     """Performed as the partial student, against the right student's work."""
     reader, owner = cycle.students["partial"], cycle.students["right"]
@@ -431,6 +440,7 @@ def test_a_student_cannot_find_or_read_another_students_work(cycle):
     assert outcome == {label: "PermissionError" for label, _, _ in attempts}
 
 
+@pytest.mark.kernel
 def test_a_submission_is_hidden_by_an_unguessable_name_not_by_its_file_modes(cycle):
     """nbgrader's own rule, which docs/exchange.md states: submitted files are world-readable (0644)
     inside folders named `<student>+<assignment>+<time>+<12 random characters>`; students cannot list

@@ -42,6 +42,7 @@ def test_every_widget_call_names_existing_content(path):
         content.vignette(vid)
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_runs_top_to_bottom(path, tmp_path):
     work = tmp_path / path.parent.name

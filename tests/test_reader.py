@@ -209,6 +209,7 @@ def listening_addresses(port: int):
 
 
 @pytest.mark.browser
+@pytest.mark.kernel
 def test_start_here_reads_without_code_and_its_quick_check_answers(served, page):
     base, token, _ = served
     open_module(page, base, token, "00_start_here.ipynb", ".kc-formative", 5)
@@ -245,6 +246,7 @@ def test_start_here_reads_without_code_and_its_quick_check_answers(served, page)
 
 
 @pytest.mark.browser
+@pytest.mark.kernel
 def test_mechanism_figure_is_drawn_and_redrawn_by_its_controls(served, page):
     base, token, _ = served
     open_module(page, base, token, "01_mechanism.ipynb", ".kc-figure img", 1)
@@ -265,6 +267,7 @@ def test_mechanism_figure_is_drawn_and_redrawn_by_its_controls(served, page):
 
 
 @pytest.mark.browser
+@pytest.mark.kernel
 def test_quick_checks_answered_in_reader_mode_show_on_the_progress_dashboard(served, page):
     base, token, _ = served
     open_module(page, base, token, "my_progress.ipynb", ".kc-progress", 1)

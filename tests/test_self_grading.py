@@ -45,6 +45,7 @@ def snapshot(folder):
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
+@pytest.mark.kernel
 def test_untouched_copy_grades_zero_with_feedback_and_no_certificate(learner):
     root, data = learner
     copy = root / "assignments" / ASSIGNMENT
@@ -58,6 +59,7 @@ def test_untouched_copy_grades_zero_with_feedback_and_no_certificate(learner):
     assert not (data / "certificates").exists()
 
 
+@pytest.mark.kernel
 def test_partial_then_full_marks_a_second_run_replaces_the_grade_and_earns_the_certificate(learner):
     root, data = learner
     copy = root / "assignments" / ASSIGNMENT
@@ -100,6 +102,7 @@ def test_clear_messages_for_an_unknown_assignment_or_a_missing_notebook(learner,
         self_grading.grade_my_work(ASSIGNMENT, folder=tmp_path, root=root)
 
 
+@pytest.mark.kernel
 def test_the_one_command_grades_and_prints_the_feedback_page(learner):
     root, data = learner
     result = subprocess.run([str(BIN / "ketamine-course"), "grade-my-work", ASSIGNMENT, "--no-browser"], cwd=root,

@@ -12,7 +12,7 @@ from conftest import ARTIFACTS, REPO, copy_course
 from lab_browser import open_notebook, question_box, run_all
 from lab_server import jupyter_lab
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.kernel, pytest.mark.xdist_group("browser")]
 
 ASSIGNMENT = "ps0_start_here"
 

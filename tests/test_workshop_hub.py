@@ -441,6 +441,7 @@ def median_mb(values) -> float:
     return statistics.median(values) / 2**20
 
 
+@pytest.mark.kernel
 def test_a_class_logs_in_submits_and_gets_private_feedback(hub, browser):
     settings = hub.settings
     # The instructor releases Start here while the participants log in.
@@ -636,6 +637,7 @@ def servers_of(hub_port: int) -> list:
     return found
 
 
+@pytest.mark.kernel
 def test_workshop_mode_uses_two_shared_passwords_and_stops_idle_servers(scratch, shared, accounts, browser):
     """A second hub in workshop mode, with a 15-second idle timeout."""
     settings = start_hub(scratch, shared, scratch / "srv-workshop-mode", None, "--workshop-mode", "--idle-timeout",
