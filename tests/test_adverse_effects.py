@@ -1,6 +1,4 @@
 """Module 4's adverse-effect data, chart and long-term-risk table."""
-import subprocess
-import sys
 
 import pytest
 

@@ -23,7 +23,7 @@ from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course, course_env, nbgrader
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("cohort")]  # one worker: the scratch course is made once
 
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
@@ -60,6 +60,7 @@ def graded(tmp_path_factory):
     return course, grading, exporting
 
 
+@pytest.mark.kernel
 def test_grade_cohort_shows_progress_and_ends_with_one_line(graded):
     _, grading, _ = graded
     for n in range(1, len(SUBMITTED) + 1):
@@ -73,6 +74,7 @@ def test_grade_cohort_shows_progress_and_ends_with_one_line(graded):
     assert grading.returncode == 1, "a failure is reported in the exit status too"
 
 
+@pytest.mark.kernel
 def test_every_other_student_was_graded_with_feedback(graded):
     course, _, _ = graded
     expected = {"amara": FIXTURE["auto_points"], "ben": FIXTURE["partial"]["score"], "dev": 0}
@@ -85,6 +87,7 @@ def test_every_other_student_was_graded_with_feedback(graded):
     assert not (course / "feedback" / "chloe").exists()
 
 
+@pytest.mark.kernel
 def test_the_failure_is_explained_in_the_log(graded):
     course, grading, _ = graded
     log = course / cohort.REPORTS_FOLDER / f"grade_cohort_{ASSIGNMENT}.log"
@@ -93,6 +96,7 @@ def test_the_failure_is_explained_in_the_log(graded):
     assert "--- chloe" in text and "NotJSONError" in text
 
 
+@pytest.mark.kernel
 def test_export_writes_nbgraders_grades_csv(graded):
     course, _, exporting = graded
     assert exporting.returncode == 0, exporting.stderr
@@ -111,6 +115,7 @@ def expected_by_objective(points_per_item: dict, max_per_item: dict) -> dict:
     return totals
 
 
+@pytest.mark.kernel
 def test_objectives_csv_has_each_learners_score_per_objective(graded):
     course, _, exporting = graded
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:

@@ -10,15 +10,10 @@ from ketamine_course import content
 from ketamine_course.content.citations import keys_cited_in_notebook
 from ketamine_course.content.models import Assessment, DataSet, QuestionBank, ReferenceLibrary, VignetteSet
 
-from conftest import REPO
+from conftest import REPO, all_notebooks
 
 CONTENT = content.CONTENT_DIR
 SCHEMAS = {"quizzes": QuestionBank, "assessments": Assessment, "vignettes": VignetteSet, "data": DataSet}
-
-
-def all_notebooks():
-    return sorted(p for folder in ("course", "solutions", "assignments") for p in (REPO / folder).rglob("*.ipynb")
-                  if ".ipynb_checkpoints" not in p.parts)
 
 
 def reference_keys():

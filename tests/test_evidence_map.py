@@ -1,5 +1,4 @@
 """The module 2 evidence map: every outline indication, a status and a rating, every number sourced."""
-import sys
 
 from ketamine_course import content
 from ketamine_course.widgets import evidence_map

@@ -19,7 +19,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -35,6 +34,10 @@ from ketamine_course.core import late_penalty
 from ketamine_course.instructor import late_policy
 
 from conftest import REPO, TRY_TO_READ, copy_course, nbgrader
+from shared_course import shared_course
+
+# One worker: the accounts, the exchange and the whole cycle are made once.
+pytestmark = pytest.mark.xdist_group("exchange")
 
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
@@ -172,13 +175,6 @@ def write_student_config(student: Student, exchange: Path) -> None:
         os.chown(path, student.uid, student.gid)
 
 
-def others_can_run(path: Path) -> bool:
-    """True if an account with no special rights can reach and run `path` (every folder above it o+x)."""
-    real = Path(os.path.realpath(path))
-    folders_ok = all(os.stat(folder).st_mode & stat.S_IXOTH for folder in real.parents)
-    return folders_ok and bool(os.stat(real).st_mode & stat.S_IXOTH)
-
-
 @dataclass
 class StudentPython:
     executable: Path
@@ -190,30 +186,17 @@ class StudentPython:
 def student_python(scratch_root) -> StudentPython:
     """The Python students run nbgrader and the answer store with.
 
-    The course's environment, when every account can reach its interpreter. When the interpreter lives
-    in a private folder (a Python installed under /root, say), a small environment is made from the
-    system's Python of the same version that loads the course environment's packages: the same
-    nbgrader and course package, run with the students' own rights.
+    The course's environment, when every account can reach it and the course. Otherwise (a checkout in a
+    private folder, or a Python installed under /root, say) a copy of the course and of its environment
+    in the scratch folder (tests/shared_course.py): the same interpreter, nbgrader and course package,
+    run with the students' own rights.
     """
-    course_python = Path(sys.executable)
-    if others_can_run(course_python):
-        return StudentPython(course_python, True, "")
-    note = (f"{course_python} resolves to {os.path.realpath(course_python)}, in a folder other accounts "
-            "cannot enter: students could not run the course's environment (see docs/exchange.md)")
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    system_python = next((Path(folder) / version for folder in ("/usr/bin", "/usr/local/bin")
-                          if (Path(folder) / version).exists() and others_can_run(Path(folder) / version)), None)
-    if system_python is None:
-        pytest.skip(note + f"; and no {version} that every account can run was found")
-    bridge = scratch_root / "student-env"
-    subprocess.run([str(system_python), "-m", "venv", "--without-pip", str(bridge)], check=True,
-                   capture_output=True, text=True)
-    site_packages = Path(subprocess.run(
-        [str(bridge / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        check=True, capture_output=True, text=True).stdout.strip())
-    (site_packages / "course_environment.pth").write_text(
-        f"import site; site.addsitedir({sysconfig.get_path('purelib')!r})\n", encoding="utf-8")
-    return StudentPython(bridge / "bin" / "python", False, note)
+    shared = shared_course(scratch_root / "shared")
+    note = ""
+    if shared.copied:
+        note = (f"students could not use the course's environment ({shared.note}; see docs/exchange.md); "
+                f"the cycle ran with a copy of it that every account can reach, {shared.python}")
+    return StudentPython(shared.python, not shared.copied, note)
 
 
 def as_student(student: Student, python: StudentPython, *args, check=True) -> subprocess.CompletedProcess:
@@ -330,14 +313,16 @@ def submissions_in_exchange(cycle, student) -> list:
 def test_students_can_run_the_course_python(student_python):
     """Every account must be able to run the course's Python for nbgrader's student commands."""
     if not student_python.course_python_reachable:
-        pytest.skip(student_python.note + "; the cycle below ran with the system's Python instead")
+        pytest.skip(student_python.note)
 
 
+@pytest.mark.kernel
 def test_each_student_sees_the_released_assignment(cycle):
     for role in ROLES:
         assert f"{COURSE_ID} {ASSIGNMENT}" in cycle.logs[f"list {role}"], cycle.logs[f"list {role}"]
 
 
+@pytest.mark.kernel
 def test_answer_files_are_written_by_their_student(cycle):
     for student in cycle.students.values():
         answers = student.home / ASSIGNMENT / "answers.json"
@@ -346,6 +331,7 @@ def test_answer_files_are_written_by_their_student(cycle):
         assert stat.S_IMODE(info.st_mode) == 0o600, "only the student may read their saved answers"
 
 
+@pytest.mark.kernel
 def test_submissions_carry_the_answers_and_the_collector_sees_no_impostor(cycle):
     for student in cycle.students.values():
         for submission in submissions_in_exchange(cycle, student):
@@ -355,6 +341,7 @@ def test_submissions_carry_the_answers_and_the_collector_sees_no_impostor(cycle)
     assert len(submissions_in_exchange(cycle, cycle.students["late"])) == 2
 
 
+@pytest.mark.kernel
 def test_the_latest_submission_is_collected_and_it_is_late(cycle):
     with Gradebook(f"sqlite:///{cycle.course / 'gradebook.db'}") as gb:
         for role, student in cycle.students.items():
@@ -368,11 +355,13 @@ def test_the_latest_submission_is_collected_and_it_is_late(cycle):
     assert collected > cycle.duedate
 
 
+@pytest.mark.kernel
 def test_reflections_wait_for_a_grader(cycle):
     for role in ROLES:
         assert cycle.logs[f"needs manual grade {role}"] is True, role
 
 
+@pytest.mark.kernel
 def test_the_grader_sees_the_rubric_and_the_written_answer_in_the_formgrader(cycle):
     """The formgrader renders the autograded notebook with its `formgrade` template: render it the same way."""
     from nbconvert.exporters import HTMLExporter
@@ -397,6 +386,7 @@ def test_the_grader_sees_the_rubric_and_the_written_answer_in_the_formgrader(cyc
             assert "someone else drives you home" in page, f"{role}: the formgrader shows the written answer"
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("role", list(ROLES))
 def test_scores_with_the_hand_grade_and_the_late_penalty(cycle, role):
     student = cycle.students[role]
@@ -413,6 +403,7 @@ def test_scores_with_the_hand_grade_and_the_late_penalty(cycle, role):
     assert float(rows[student.name]["late_submission_penalty"]) == pytest.approx(expected_penalty)
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("role", list(ROLES))
 def test_each_student_fetches_only_their_own_feedback(cycle, role):
     student = cycle.students[role]
@@ -431,6 +422,7 @@ def test_each_student_fetches_only_their_own_feedback(cycle, role):
     assert pages[0].stat().st_uid == student.uid
 
 
+@pytest.mark.kernel
 def test_a_student_cannot_find_or_read_another_students_work(cycle):
     """Performed as the partial student, against the right student's work."""
     reader, owner = cycle.students["partial"], cycle.students["right"]
@@ -449,6 +441,7 @@ def test_a_student_cannot_find_or_read_another_students_work(cycle):
     assert outcome == {label: "PermissionError" for label, _, _ in attempts}
 
 
+@pytest.mark.kernel
 def test_a_submission_is_hidden_by_an_unguessable_name_not_by_its_file_modes(cycle):
     """nbgrader's own rule, which docs/exchange.md states: submitted files are world-readable (0644)
     inside folders named `<student>+<assignment>+<time>+<12 random characters>`; students cannot list

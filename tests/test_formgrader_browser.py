@@ -13,9 +13,8 @@ from ketamine_course.storage import answer_store
 
 from conftest import ARTIFACTS, REPO, copy_course, nbgrader
 from lab_server import jupyter_lab
-from test_browser import browser, page  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.kernel, pytest.mark.xdist_group("browser")]
 
 ASSIGNMENT, NOTEBOOK, STUDENT = "ps0_start_here", "start_here_check", "ann"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())

@@ -15,6 +15,8 @@ from ketamine_course.content.citations import evidence_date
 
 from conftest import copy_course, course_env
 
+pytestmark = pytest.mark.xdist_group("handouts")  # one worker: the handouts are exported once
+
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
@@ -33,6 +35,7 @@ def exported(tmp_path_factory):
     return root, scratch, before, result
 
 
+@pytest.mark.kernel
 def test_every_module_is_exported_with_a_summary_and_a_progress_bar(exported):
     root, scratch, _, result = exported
     modules = handouts.module_notebooks(root / "course")
@@ -43,6 +46,7 @@ def test_every_module_is_exported_with_a_summary_and_a_progress_bar(exported):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("name", [p.name for p in handouts.module_notebooks(Path(__file__).parent.parent / "course")])
 def test_each_page_reads_without_code_and_carries_title_references_and_widget_state(exported, name):
     root, scratch, _, _ = exported
@@ -65,6 +69,7 @@ def test_each_page_reads_without_code_and_carries_title_references_and_widget_st
     assert 'class="kc-snapshot"><div class="kc-s-box' in page, "and drawn as a snapshot for offline reading"
 
 
+@pytest.mark.kernel
 def test_quick_checks_show_their_question_and_options_offline(exported):
     _, scratch, _, _ = exported
     page = (scratch / "pages" / "00_start_here.html").read_text(encoding="utf-8")
@@ -73,6 +78,7 @@ def test_quick_checks_show_their_question_and_options_offline(exported):
     assert "◉" not in snapshot, "nothing is chosen in a fresh handout"
 
 
+@pytest.mark.kernel
 def test_index_lists_every_module_and_the_export_touches_nothing_of_the_learner(exported):
     root, scratch, before, _ = exported
     index = (scratch / "pages" / "index.html").read_text(encoding="utf-8")
@@ -84,6 +90,7 @@ def test_index_lists_every_module_and_the_export_touches_nothing_of_the_learner(
     assert not learner_data.exists() or not any(learner_data.iterdir()), "no progress recorded or read"
 
 
+@pytest.mark.kernel
 def test_a_module_that_fails_is_reported_and_the_others_still_export(tmp_path):
     root = copy_course(tmp_path / "course_root")
     course = root / "course"

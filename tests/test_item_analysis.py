@@ -29,7 +29,7 @@ from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course, nbgrader
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("item_analysis")]  # one worker: the scratch course is made once
 
 ASSIGNMENT = "ps1_mechanism"
 NOTEBOOK = "mechanism_check"
@@ -102,6 +102,7 @@ def small_matrix():
     return np.array(rows, dtype=float)
 
 
+@pytest.mark.kernel
 def test_small_cohort_scores_come_from_the_real_gradebook(small_cohort):
     _, written, _ = small_cohort
     expected = small_matrix().mean(axis=0)
@@ -111,6 +112,7 @@ def test_small_cohort_scores_come_from_the_real_gradebook(small_cohort):
     assert written.analysis.cohort.students == sorted([*SMALL, CORRUPT])
 
 
+@pytest.mark.kernel
 def test_small_cohort_choices_come_from_the_collected_answer_files(small_cohort):
     _, written, _ = small_cohort
     stats = {s.item.id: s for s in written.analysis.items}
@@ -122,6 +124,7 @@ def test_small_cohort_choices_come_from_the_collected_answer_files(small_cohort)
     assert any(CORRUPT in note and "could not be read" in note for note in written.analysis.cohort.notes)
 
 
+@pytest.mark.kernel
 def test_small_cohort_discrimination_matches_numpy(small_cohort):
     _, written, _ = small_cohort
     matrix = small_matrix()
@@ -134,6 +137,7 @@ def test_small_cohort_discrimination_matches_numpy(small_cohort):
             assert stats.discrimination == pytest.approx(np.corrcoef(matrix[:, j], rest)[0, 1])
 
 
+@pytest.mark.kernel
 def test_small_cohort_progress_and_notes(small_cohort):
     _, written, progress = small_cohort
     assert f"Reading {ASSIGNMENT}: 6/6" in progress

@@ -7,7 +7,6 @@ items is flawed. A choose-all-that-apply item with (almost) every option keyed b
 """
 from __future__ import annotations
 
-from collections import defaultdict
 
 import pytest
 import yaml

@@ -22,6 +22,8 @@ from ketamine_course.content import assessments
 
 from conftest import REPO, copy_course
 
+pytestmark = pytest.mark.xdist_group("key_secrecy")  # one worker: the handouts are exported once
+
 PACKAGE = Path(ketamine_course.__file__).resolve().parent
 MARKED_CORRECT = r"(correct|right answer|the answer is|answer key|✓|✔|☑)"
 
@@ -108,6 +110,7 @@ def test_every_graded_item_has_its_key_read_from_the_hidden_tests():
     assert len(GRADES) > 30
 
 
+@pytest.mark.kernel
 @pytest.mark.nbgrader
 def test_no_rationale_of_a_hidden_test_is_readable_before_grading(everything):
     for item_id, _, rationale in GRADES:
@@ -115,6 +118,7 @@ def test_no_rationale_of_a_hidden_test_is_readable_before_grading(everything):
         assert not leaks, f"the rationale of {item_id} can be read in {leaks}"
 
 
+@pytest.mark.kernel
 @pytest.mark.nbgrader
 def test_no_keyed_option_is_marked_correct(everything):
     for item_id, key, _ in GRADES:
@@ -131,6 +135,7 @@ def test_no_keyed_option_is_marked_correct(everything):
             assert not leaks, f"{item_id}: the keyed option {option.text!r} is marked correct in {leaks}"
 
 
+@pytest.mark.kernel
 @pytest.mark.nbgrader
 def test_no_key_is_written_as_code_or_as_the_released_order(everything):
     for item_id, key, _ in GRADES:

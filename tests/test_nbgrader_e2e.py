@@ -20,7 +20,7 @@ from ketamine_course.storage import answer_store
 
 from conftest import REPO, nbgrader
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("nbgrader_e2e")]  # one worker: the scratch course is made once
 
 FIXTURES = {f["assignment"]: f for f in (
     yaml.safe_load(p.read_text()) for p in sorted((REPO / "tests" / "fixtures" / "assignments").glob("*.yaml")))}
@@ -113,6 +113,7 @@ def auto_score(course, student, assignment=ASSIGNMENT, notebook=NOTEBOOK):
         return nb.score, nb.max_score
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("assignment", sorted(FIXTURES))
 @pytest.mark.parametrize("student", ["perfect", "student", "blank", "partial"])
 def test_every_assignment_grades_its_fixture_students(graded_course, assignment, student):
@@ -127,6 +128,7 @@ def test_every_assignment_grades_its_fixture_students(graded_course, assignment,
     assert max_score == pytest.approx(fixture["auto_points"] + fixture["manual_points"])
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("student, expected", [
     ("junkstore", 0.0), ("tampered", PARTIAL_SCORE), ("deletedcell", AUTO_POINTS), ("runaway", AUTO_POINTS),
 ])
@@ -136,6 +138,7 @@ def test_edge_case_submissions(graded_course, student, expected):
     assert score == pytest.approx(expected)
 
 
+@pytest.mark.kernel
 def test_runaway_cell_was_removed_before_it_could_run(graded_course):
     """A learner's added cell never runs (autograde runs only the course's code); a course cell that ran
     away would still be stopped by the per-cell timeout."""
@@ -147,6 +150,7 @@ def test_runaway_cell_was_removed_before_it_could_run(graded_course):
     assert "c.Execute.timeout = 30" in (REPO / "nbgrader_config.py").read_text()
 
 
+@pytest.mark.kernel
 def test_tampered_and_deleted_cells_were_restored(graded_course):
     course, result = graded_course
     nb = nbformat.read(course / "autograded" / "tampered" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
@@ -155,6 +159,7 @@ def test_tampered_and_deleted_cells_were_restored(graded_course):
     assert "ps0_q1_grade" in grade_cell_ids(restored)
 
 
+@pytest.mark.kernel
 def test_corrupt_store_is_explained_not_crashed(graded_course):
     course, _ = graded_course
     nb = nbformat.read(course / "autograded" / "junkstore" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
@@ -163,6 +168,7 @@ def test_corrupt_store_is_explained_not_crashed(graded_course):
     assert (course / "autograded" / "junkstore" / ASSIGNMENT / "answers.json").read_text() == "{this is not json"
 
 
+@pytest.mark.kernel
 def test_reflection_waits_for_a_grader_with_the_rubric_visible(graded_course):
     course, _ = graded_course
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
@@ -181,6 +187,7 @@ def feedback_html(course, student):
     return (course / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("student", ["perfect", "partial", "blank"])
 def test_feedback_shows_results_and_reasons_but_no_hidden_tests_or_rubric(graded_course, student):
     course, _ = graded_course
@@ -191,6 +198,7 @@ def test_feedback_shows_results_and_reasons_but_no_hidden_tests_or_rubric(graded
         assert secret not in page, f"{student}'s feedback shows {secret!r}"
 
 
+@pytest.mark.kernel
 def test_partial_feedback_explains_part_credit(graded_course):
     course, _ = graded_course
     page = feedback_html(course, "partial")
@@ -198,6 +206,7 @@ def test_partial_feedback_explains_part_credit(graded_course):
     assert "3 of 5 steps in the right place" in page
 
 
+@pytest.mark.kernel
 def test_export_lists_every_student(graded_course):
     course, _ = graded_course
     rows = list(csv.DictReader(open(course / "grades.csv")))
@@ -206,6 +215,7 @@ def test_export_lists_every_student(graded_course):
     assert scores["partial"] == pytest.approx(PARTIAL_SCORE) and scores["blank"] == 0
 
 
+@pytest.mark.kernel
 def test_released_notebook_carries_no_key(graded_course):
     course, _ = graded_course
     released = (course / "assignments" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text()
@@ -218,6 +228,7 @@ def test_every_assignment_has_fixture_students():
     assert sorted(FIXTURES) == sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir())
 
 
+@pytest.mark.kernel
 def test_committed_assignments_equal_a_fresh_generation(graded_course):
     course, _ = graded_course
     for solution in (REPO / "solutions").glob("*/*.ipynb"):
@@ -227,6 +238,7 @@ def test_committed_assignments_equal_a_fresh_generation(graded_course):
         assert [c.metadata.get("nbgrader") for c in committed.cells] == [c.metadata.get("nbgrader") for c in fresh.cells]
 
 
+@pytest.mark.kernel
 def test_validate_passes_the_solution(graded_course):
     """`nbgrader validate` on the instructor's notebook passes. (`--invert` does not apply here: an
     unanswered item scores 0 as a result, not as an error, because a traceback would show the key

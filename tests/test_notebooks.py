@@ -8,8 +8,7 @@ from nbclient import NotebookClient
 
 from ketamine_course import content
 
-from conftest import REPO
-from test_content import all_notebooks
+from conftest import REPO, all_notebooks
 
 NOTEBOOKS = all_notebooks()
 ids = [str(p.relative_to(REPO)) for p in NOTEBOOKS]
@@ -43,6 +42,7 @@ def test_every_widget_call_names_existing_content(path):
         content.vignette(vid)
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_runs_top_to_bottom(path, tmp_path):
     work = tmp_path / path.parent.name

@@ -20,7 +20,8 @@ import pytest
 from ketamine_course.publish import reader
 
 from conftest import ARTIFACTS, copy_course, course_env
-from test_browser import browser  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.xdist_group("browser")  # the reading server is shared by its tests; see conftest.py
 
 START_LINE = re.compile(r"Start here:\s+(http://127\.0\.0\.1:(\d+))/voila/render/00_start_here\.ipynb\?token=([0-9a-f]+)")
 
@@ -208,6 +209,7 @@ def listening_addresses(port: int):
 
 
 @pytest.mark.browser
+@pytest.mark.kernel
 def test_start_here_reads_without_code_and_its_quick_check_answers(served, page):
     base, token, _ = served
     open_module(page, base, token, "00_start_here.ipynb", ".kc-formative", 5)
@@ -244,6 +246,7 @@ def test_start_here_reads_without_code_and_its_quick_check_answers(served, page)
 
 
 @pytest.mark.browser
+@pytest.mark.kernel
 def test_mechanism_figure_is_drawn_and_redrawn_by_its_controls(served, page):
     base, token, _ = served
     open_module(page, base, token, "01_mechanism.ipynb", ".kc-figure img", 1)
@@ -264,6 +267,7 @@ def test_mechanism_figure_is_drawn_and_redrawn_by_its_controls(served, page):
 
 
 @pytest.mark.browser
+@pytest.mark.kernel
 def test_quick_checks_answered_in_reader_mode_show_on_the_progress_dashboard(served, page):
     base, token, _ = served
     open_module(page, base, token, "my_progress.ipynb", ".kc-progress", 1)

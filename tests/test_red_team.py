@@ -23,7 +23,7 @@ from ketamine_course.instructor import cohort, exports
 
 from conftest import REPO, copy_course, nbgrader
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("red_team")]  # one worker: the scratch course is made once
 
 FIXTURES = {a: yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{a}.yaml").read_text())
             for a in ("ps0_start_here", "ps1_mechanism")}
@@ -343,6 +343,7 @@ def feedback(course, student, assignment=PS0):
     return (course / "feedback" / student / assignment / f"{NOTEBOOK[assignment]}.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.kernel
 def test_autograde_exits_cleanly_for_every_student(red_team):
     course, autograde, run, _ = red_team
     assert autograde.returncode == 0, autograde.stdout + autograde.stderr
@@ -355,6 +356,7 @@ def test_autograde_exits_cleanly_for_every_student(red_team):
     assert score(course, "blank") == (0, False) and changes(course, "blank") == []
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("student", sorted(ATTEMPTS))
 def test_each_attempt_scores_only_the_honest_answers_and_is_reported(red_team, student):
     course, autograde, _, _ = red_team
@@ -370,6 +372,7 @@ def test_each_attempt_scores_only_the_honest_answers_and_is_reported(red_team, s
         assert change["learner"].replace("`", "") in text, f"{change['learner']!r} is not in the feedback"
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("student", sorted(HOSTILE_STORES))
 def test_hostile_answer_stores_grade_as_unanswered_with_a_message(red_team, student):
     course, _, _, _ = red_team
@@ -380,6 +383,7 @@ def test_hostile_answer_stores_grade_as_unanswered_with_a_message(red_team, stud
         assert word in page, f"{student}: {word!r} not in the feedback"
 
 
+@pytest.mark.kernel
 def test_the_kinds_of_change_are_told_apart(red_team):
     course, *_ = red_team
     kinds = {student: {c["kind"] for c in changes(course, student)} for student in ATTEMPTS}
@@ -393,6 +397,7 @@ def test_the_kinds_of_change_are_told_apart(red_team):
     assert not (course / "autograded" / "shadow_package" / PS0 / "ketamine_course").exists()
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("student", sorted(PS1_ATTEMPTS))
 def test_the_exploit_fails_in_the_mechanism_check_too(red_team, student):
     course, _, run, _ = red_team
@@ -401,6 +406,7 @@ def test_the_exploit_fails_in_the_mechanism_check_too(red_team, student):
     assert "feedback" and "Before grading" in feedback(course, student, PS1)
 
 
+@pytest.mark.kernel
 def test_grade_cohort_summary_and_exports_list_the_changes(red_team):
     course, _, run, export = red_team
     summary = run.summary()
@@ -464,6 +470,7 @@ def test_a_link_in_place_of_the_store_is_refused(tmp_path):
 
 # --- grade my work and the certificate use the same protected grading --------------------------
 
+@pytest.mark.kernel
 def test_grade_my_work_and_the_certificate_are_protected(tmp_path, monkeypatch):
     from ketamine_course.selfstudy import certificate, grade_my_work
 

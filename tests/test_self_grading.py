@@ -12,7 +12,7 @@ from ketamine_course.selfstudy import certificate, grade_my_work
 
 from conftest import BIN, REPO, copy_course, course_env
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("self_grading")]  # one worker: the scratch course is made once
 
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
@@ -46,6 +46,7 @@ def snapshot(folder):
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
+@pytest.mark.kernel
 def test_untouched_copy_grades_zero_with_feedback_and_no_certificate(learner):
     root, data = learner
     copy = root / "assignments" / ASSIGNMENT
@@ -59,6 +60,7 @@ def test_untouched_copy_grades_zero_with_feedback_and_no_certificate(learner):
     assert not (data / "certificates").exists()
 
 
+@pytest.mark.kernel
 def test_partial_then_full_marks_a_second_run_replaces_the_grade_and_earns_the_certificate(learner):
     root, data = learner
     copy = root / "assignments" / ASSIGNMENT
@@ -101,6 +103,7 @@ def test_clear_messages_for_an_unknown_assignment_or_a_missing_notebook(learner,
         grade_my_work.grade_my_work(ASSIGNMENT, folder=tmp_path, root=root)
 
 
+@pytest.mark.kernel
 def test_the_one_command_grades_and_prints_the_feedback_page(learner):
     root, data = learner
     result = subprocess.run([str(BIN / "ketamine-course"), "grade-my-work", ASSIGNMENT, "--no-browser"], cwd=root,

@@ -10,10 +10,10 @@ from ketamine_course.storage import answer_store
 from ketamine_course import content
 
 from conftest import ARTIFACTS, REPO, copy_course
+from lab_browser import open_notebook, question_box, run_all
 from lab_server import jupyter_lab
-from test_browser import browser, open_notebook, page, question_box, run_all  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.kernel, pytest.mark.xdist_group("browser")]
 
 ASSIGNMENT = "ps0_start_here"
 

@@ -1,6 +1,7 @@
 """The set-up files agree with each other, and the open command keeps the server private."""
 import os
 
+import pytest
 import yaml
 
 from ketamine_course.cli import jupyter_lab_command
@@ -72,3 +73,86 @@ def test_nbgrader_extensions_are_enabled():
     lab = subprocess.run([jupyter, "labextension", "list"], capture_output=True, text=True)
     line = next(l for l in (lab.stdout + lab.stderr).splitlines() if "@jupyter/nbgrader" in l)
     assert "enabled" in line and "OK" in line, "the nbgrader JupyterLab extension loads with this JupyterLab"
+
+
+def test_no_test_module_imports_another():
+    """Helpers live in conftest.py and in plainly named helper modules (lab_server.py, lab_browser.py,
+    shared_course.py), never in a test module: importing one runs its module-level code again, under
+    another name, and drags its fixtures and tests along."""
+    import ast
+
+    tests = REPO / "tests"
+    test_modules = {path.stem for path in tests.glob("test_*.py")}
+    imports = {}
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            found = {part for name in names for part in name.split(".") if part in test_modules}
+            if found:
+                imports.setdefault(path.name, set()).update(found)
+    assert imports == {}, f"test modules imported (move what they share to conftest.py or a helper module): {imports}"
+
+
+KERNEL_TESTS = '''
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+RUN_A_CELL = (
+    "import nbformat; from nbclient import NotebookClient; "
+    "NotebookClient(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1 + 1')]), kernel_name='python3').execute()")
+
+
+def test_unmarked_in_process():
+    exec(RUN_A_CELL)
+
+
+def test_unmarked_through_a_command():
+    subprocess.run([sys.executable, "-c", RUN_A_CELL], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def kernel_in_a_fixture():
+    exec(RUN_A_CELL)
+
+
+def test_unmarked_through_a_fixture(kernel_in_a_fixture):
+    pass
+
+
+@pytest.mark.kernel
+def test_marked():
+    exec(RUN_A_CELL)
+
+
+def test_without_a_kernel():
+    import ketamine_course.widgets  # noqa: F401
+'''
+
+
+@pytest.mark.kernel
+def test_a_test_that_starts_a_kernel_without_the_kernel_marker_fails(tmp_path):
+    """The check in conftest.py, on a small suite of its own."""
+    import subprocess
+    import sys
+
+    (tmp_path / "test_kernels.py").write_text(KERNEL_TESTS, encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    kernel: starts a kernel\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(REPO), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider", "-rA",
+                             "--strict-markers", "test_kernels.py"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=300)
+    outcomes = {line.split(" ")[1].split("::")[-1]: line.split(" ")[0] for line in result.stdout.splitlines()
+                if line.startswith(("PASSED ", "FAILED ", "ERROR "))}
+    assert outcomes == {"test_unmarked_in_process": "FAILED", "test_unmarked_through_a_command": "FAILED",
+                        "test_unmarked_through_a_fixture": "ERROR", "test_marked": "PASSED",
+                        "test_without_a_kernel": "PASSED"}, result.stdout[-3000:]
+    assert "test_unmarked_in_process started a Jupyter kernel but is not marked `kernel`" in result.stdout

@@ -27,7 +27,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
@@ -39,16 +38,19 @@ import yaml
 
 from ketamine_course import content
 from ketamine_course.runtime import course_copy
-from ketamine_course.workshop.checks import blocked_for_others, check_address, check_shared_environment, ensure_proxy
+from ketamine_course.workshop.checks import check_address, check_shared_environment, ensure_proxy
 from ketamine_course.workshop.hub import hub_pid
 from ketamine_course.workshop.people import Person, account, read_people
 from ketamine_course.workshop.servers import account_memory, server_environment
 from ketamine_course.workshop.settings import COURSE_ID, Settings, WorkshopError
 
 from conftest import ARTIFACTS, REPO, TRY_TO_READ
-from test_browser import CHROMIUM, CHROMIUM_ARGS, answer_item, browser, run_all  # noqa: F401 (fixture)
+from lab_browser import CHROMIUM, answer_item, run_all
+from shared_course import SharedCourse, shared_course
 
-pytestmark = pytest.mark.browser
+# One xdist worker runs every browser module in turn (see conftest.py): one hub, JupyterLab or reading
+# server with Chromium at a time, and the module's accounts and hub made once.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
@@ -58,6 +60,7 @@ PARTICIPANTS = [f"{PREFIX}p{number}" for number in (1, 2, 3)]
 INSTRUCTOR = f"{PREFIX}i1"
 OUTSIDER = f"{PREFIX}x"  # a Unix account in neither group
 GROUPS = {"participants_group": f"{PREFIX}-part", "instructors_group": f"{PREFIX}-inst"}
+COURSE_ID = COURSE_ID
 
 
 def needs_machine():
@@ -79,9 +82,14 @@ def free_ports(count: int) -> list:
     return ports
 
 
-def workshop_command(*args, check=True, timeout=300) -> subprocess.CompletedProcess:
-    """`ketamine-course workshop ...`, as the organiser (root) runs it."""
-    result = subprocess.run([sys.executable, "-m", "ketamine_course.cli", "workshop", *args], cwd=REPO,
+def workshop_command(*args, check=True, timeout=300, shared: SharedCourse | None = None) -> subprocess.CompletedProcess:
+    """`ketamine-course workshop ...`, as the organiser (root) runs it: from the course folder, with its Python
+    (with `shared`, the course and environment every account can reach, and the package they import)."""
+    python, course, env = Path(sys.executable), REPO, None
+    if shared is not None:
+        python, course = shared.python, shared.root
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run([str(python), "-m", "ketamine_course.cli", "workshop", *args], cwd=course, env=env,
                             capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"workshop {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -94,7 +102,7 @@ def test_the_people_list_is_checked_before_anything_changes(tmp_path):
     good = tmp_path / "people.txt"
     good.write_text("# a workshop\nalice\nbob   # late\ncarol instructor\n\n")
     assert read_people(good) == [Person("alice", "participant"), Person("bob", "participant"),
-                                 Person("carol", "instructor")]
+                                          Person("carol", "instructor")]
     bad = tmp_path / "bad.txt"
     bad.write_text("alice\nBob Smith\nalice\ndave teacher\n")
     with pytest.raises(WorkshopError) as problem:
@@ -135,7 +143,7 @@ def test_a_public_address_needs_https():
 
 def test_settings_travel_to_the_hub_unchanged():
     settings = Settings(folder=Path("/srv/x"), ip="0.0.0.0", port=8443, admin="lead", auth="shared-password",
-                        idle_timeout=1800, behind_https_proxy=True, proxy=Path("/opt/chp"))
+                                 idle_timeout=1800, behind_https_proxy=True, proxy=Path("/opt/chp"))
     assert Settings.from_environment(settings.to_environment()) == settings
 
 
@@ -217,44 +225,16 @@ def scratch():
         shutil.rmtree(root, ignore_errors=True)
 
 
-def participants_environment(scratch: Path) -> Path:
-    """The Python environment participants' servers run from.
-
-    The course's own environment when every account can run its interpreter. When that interpreter
-    lies in a folder other accounts cannot enter (a Python installed under /root, say), the test
-    copies the same interpreter (binary, libpython and standard library) into the scratch folder and
-    gives the copy the course environment's site-packages, share/ and etc/; `bin/python` is a small
-    wrapper that points the copy at its own libpython. Same Python, same packages, reachable by all.
-    """
-    if not blocked_for_others(Path(sys.executable), read=False):
-        return Path(sys.prefix)
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    base, venv, env = Path(sys.base_prefix), Path(sys.prefix), scratch / "course-env"
-    binary = base / "bin" / version
-    if not binary.exists():
-        pytest.skip(f"{sys.executable} lies in a private folder and its interpreter cannot be copied")
-    (env / "bin").mkdir(parents=True)
-    (env / "lib").mkdir()
-    shutil.copy2(binary, env / "bin" / version)
-    for library in (base / "lib").glob("libpython*.so*"):
-        shutil.copy2(library, env / "lib" / library.name, follow_symlinks=False)
-    left_out = {"site-packages", "test", "idlelib", "tkinter", "turtledemo"}
-    shutil.copytree(base / "lib" / version, env / "lib" / version, symlinks=True,
-                    ignore=lambda folder, names: left_out & set(names) if Path(folder) == base / "lib" / version else [])
-    (env / "lib" / version / "site-packages").symlink_to(sysconfig.get_path("purelib"))
-    for name in ("share", "etc"):
-        (env / name).symlink_to(venv / name)
-    python = env / "bin" / "python"
-    python.write_text(f'#!/bin/sh\nLD_LIBRARY_PATH="{env / "lib"}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" '
-                      f'exec "{env / "bin" / version}" "$@"\n')
-    python.chmod(0o755)
-    shebang = f"#!{venv / 'bin' / 'python'}".encode()
-    for script in (venv / "bin").iterdir():
-        target = env / "bin" / script.name
-        if script.is_file() and not target.exists() and script.read_bytes().startswith(shebang):
-            target.write_text(f"#!{python}\n" + script.read_text().split("\n", 1)[1])
-            target.chmod(0o755)
-    return env
+@pytest.fixture(scope="module")
+def shared(scratch) -> SharedCourse:
+    """The course and the Python environment participants' servers run from (tests/shared_course.py):
+    the checkout and its environment when every account can reach them, else a copy in the scratch folder.
+    The proxy is installed in the checkout first, as the start command would, so a copy carries it."""
+    ensure_proxy(Settings(course=REPO, admin="x"))
+    found = shared_course(scratch / "shared")
+    if found.copied:
+        print(f"\nParticipants use a copy of the course and its environment in {found.root.parent}: {found.note}")
+    return found
 
 
 @dataclass
@@ -335,26 +315,24 @@ def accounts(scratch):
         assert not left, f"accounts not removed: {left}"
 
 
-def start_hub(scratch: Path, folder: Path, people: Path | None, *extra) -> Settings:
-    ports = [str(p) for p in free_ports(3)]
-    result = workshop_command("start", "--folder", str(folder), "--admin", INSTRUCTOR, "--port", ports[0],
-                              "--hub-port", ports[1], "--proxy-api-port", ports[2],
-                              "--course-env", str(participants_environment_cached(scratch)),
-                              "--home-base", str(scratch / "home"),
-                              "--participants-group", GROUPS["participants_group"],
-                              "--instructors-group", GROUPS["instructors_group"],
-                              *(["--people", str(people)] if people else []), *extra)
-    print(result.stdout)
-    return Settings.load(folder)
-
-
-_environments = {}
-
-
-def participants_environment_cached(scratch: Path) -> Path:
-    if scratch not in _environments:
-        _environments[scratch] = participants_environment(scratch)
-    return _environments[scratch]
+def start_hub(scratch: Path, shared: SharedCourse, folder: Path, people: Path | None, *extra) -> Settings:
+    """Start a hub on free ports; if another program takes one of them before the hub does (the start
+    command checks first and changes nothing then), start again on others."""
+    for attempt in range(3):
+        ports = [str(p) for p in free_ports(3)]
+        result = workshop_command("start", "--folder", str(folder), "--admin", INSTRUCTOR, "--port", ports[0],
+                                  "--hub-port", ports[1], "--proxy-api-port", ports[2],
+                                  "--course-env", str(shared.env), "--home-base", str(scratch / "home"),
+                                  "--participants-group", GROUPS["participants_group"],
+                                  "--instructors-group", GROUPS["instructors_group"],
+                                  *(["--people", str(people)] if people else []), *extra,
+                                  shared=shared, check=False)
+        if result.returncode == 2 and "is already in use" in result.stderr and attempt < 2:
+            continue
+        if result.returncode != 0:
+            raise AssertionError(f"workshop start failed:\n{result.stdout}\n{result.stderr}")
+        print(result.stdout)
+        return Settings.load(folder)
 
 
 def stop_hub(settings: Settings) -> None:
@@ -366,9 +344,9 @@ def stop_hub(settings: Settings) -> None:
 
 
 @pytest.fixture(scope="module")
-def hub(scratch, accounts):
+def hub(scratch, shared, accounts):
     people, _ = accounts
-    settings = start_hub(scratch, scratch / "srv", people)
+    settings = start_hub(scratch, shared, scratch / "srv", people)
     passwords_file = next(settings.state.glob("passwords-*.txt"))
     passwords = dict(line.split() for line in passwords_file.read_text().splitlines() if not line.startswith("#"))
     try:
@@ -469,6 +447,7 @@ def median_mb(values) -> float:
     return statistics.median(values) / 2**20
 
 
+@pytest.mark.kernel
 def test_a_class_logs_in_submits_and_gets_private_feedback(hub, browser):
     settings = hub.settings
     # The instructor releases Start here while the participants log in.
@@ -664,10 +643,11 @@ def servers_of(hub_port: int) -> list:
     return found
 
 
-def test_workshop_mode_uses_two_shared_passwords_and_stops_idle_servers(scratch, accounts, browser):
+@pytest.mark.kernel
+def test_workshop_mode_uses_two_shared_passwords_and_stops_idle_servers(scratch, shared, accounts, browser):
     """A second hub in workshop mode, with a 15-second idle timeout."""
-    settings = start_hub(scratch, scratch / "srv-workshop-mode", None, "--workshop-mode", "--idle-timeout", "15",
-                         "--cull-every", "5")
+    settings = start_hub(scratch, shared, scratch / "srv-workshop-mode", None, "--workshop-mode", "--idle-timeout",
+                         "15", "--cull-every", "5")
     try:
         passwords = json.loads((settings.state / "workshop-passwords.json").read_text())
         page = new_page(browser)
