@@ -11,6 +11,7 @@ names. (The groups reach xdist's scheduler through `GroupsFromMarks` below.)
 Every test that starts a Jupyter kernel, in this process or in a command it runs, is marked `kernel`;
 `pytest_runtest_setup` below fails one that is not (see `kernel_started`).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -42,8 +43,12 @@ def learner_data_folder(tmp_path_factory) -> Path:
 
 def all_notebooks() -> list:
     """Every committed notebook: the teaching modules, the solutions and the released assignments."""
-    return sorted(p for folder in ("course", "solutions", "assignments") for p in (REPO / folder).rglob("*.ipynb")
-                  if ".ipynb_checkpoints" not in p.parts)
+    return sorted(
+        p
+        for folder in ("course", "solutions", "assignments")
+        for p in (REPO / folder).rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts
+    )
 
 
 def course_env(**extra) -> dict:
@@ -59,8 +64,11 @@ def copy_course(target: Path, only: str | None = None) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "nbgrader_config.py", target)
     for folder in ("course", "solutions", "assignments"):
-        shutil.copytree(REPO / folder, target / folder,
-                        ignore=shutil.ignore_patterns("answers*.json", ".answers*", ".ipynb_checkpoints"))
+        shutil.copytree(
+            REPO / folder,
+            target / folder,
+            ignore=shutil.ignore_patterns("answers*.json", ".answers*", ".ipynb_checkpoints"),
+        )
     if only is not None:
         for folder in ("solutions", "assignments"):
             for assignment in (target / folder).iterdir():
@@ -71,8 +79,9 @@ def copy_course(target: Path, only: str | None = None) -> Path:
 
 def nbgrader(course: Path, *args, check=True, timeout=600) -> subprocess.CompletedProcess:
     """Run an nbgrader command from the course root, as the README tells instructors to."""
-    result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=course_env(),
-                            capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [str(BIN / "nbgrader"), *args], cwd=course, env=course_env(), capture_output=True, text=True, timeout=timeout
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -99,11 +108,11 @@ print(json.dumps(outcome))
 
 # ---------------------------------------------------------------- Chromium for the browser tests
 
+
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     from lab_browser import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -152,9 +161,11 @@ def _check_kernel_marker(item) -> None:
         return
     item.stash[_KERNEL_REPORTED] = True
     if item.get_closest_marker("kernel") is None:
-        pytest.fail(f"{item.nodeid} started a Jupyter kernel but is not marked `kernel`: add "
-                    "@pytest.mark.kernel (or `kernel` to the module's pytestmark if every test of it does)",
-                    pytrace=False)
+        pytest.fail(
+            f"{item.nodeid} started a Jupyter kernel but is not marked `kernel`: add "
+            "@pytest.mark.kernel (or `kernel` to the module's pytestmark if every test of it does)",
+            pytrace=False,
+        )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -190,8 +201,10 @@ _GROUP_FILES = pytest.StashKey[Path]()
 
 
 def _group_of(item) -> str | None:
-    names = {str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
-             for mark in item.iter_markers("xdist_group")}
+    names = {
+        str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+        for mark in item.iter_markers("xdist_group")
+    }
     return "_".join(sorted(names)) or None
 
 
@@ -238,6 +251,7 @@ def pytest_xdist_make_scheduler(config, log):
     class GroupsFromMarks(LoadGroupScheduling):
         """xdist's loadgroup scheduling, with each test's group read from what the workers collected
         (every worker collects the same tests: xdist checks)."""
+
         groups = None
 
         def _split_scope(self, nodeid):

@@ -2,6 +2,7 @@
 
 The `browser` and `page` fixtures are in conftest.py; the browser test modules import these helpers.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -9,8 +10,15 @@ import shutil
 from conftest import ARTIFACTS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 
 
 def open_notebook(page, base, token, path, workspace):
@@ -39,8 +47,9 @@ def run_all(page, expected_widgets: int, css: str):
                 page.screenshot(path=str(ARTIFACTS / "run_all_timeout.png"))
                 raise
     try:
-        page.wait_for_function(f"() => document.querySelectorAll('{current} {css}').length >= {expected_widgets}",
-                               timeout=180_000)
+        page.wait_for_function(
+            f"() => document.querySelectorAll('{current} {css}').length >= {expected_widgets}", timeout=180_000
+        )
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "run_all_timeout.png"))
         raise

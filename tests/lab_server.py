@@ -1,4 +1,5 @@
 """A real JupyterLab for the browser tests: served on 127.0.0.1 with a token, stopped afterwards."""
+
 from __future__ import annotations
 
 import json
@@ -26,12 +27,18 @@ def start_jupyter_lab(root: Path, log_path: Path, startup_timeout: float, extra_
 
     for attempt in range(3):
         token, port = secrets.token_hex(16), free_port()
-        command = jupyter_lab_command(root, port, open_browser=False) + [f"--IdentityProvider.token={token}",
-                                                                         "--ServerApp.port_retries=0"]
+        command = jupyter_lab_command(root, port, open_browser=False) + [
+            f"--IdentityProvider.token={token}",
+            "--ServerApp.port_retries=0",
+        ]
         log = open(log_path, "w")
-        process = subprocess.Popen(command, cwd=root, env=course_env(JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"),
-                                                                     **extra_env),
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            env=course_env(JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"), **extra_env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + startup_timeout
         while True:

@@ -20,6 +20,7 @@ to them in place) and copied otherwise; the course files, which tests change, ar
 When everything is already reachable, and the environment imports the package from this checkout, the
 course and its environment are used as they are.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,11 +40,11 @@ VERSION = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 @dataclass
 class SharedCourse:
-    root: Path    # the course folder (nbgrader_config.py, course/, workshop/ ...)
-    env: Path     # the Python environment's prefix
+    root: Path  # the course folder (nbgrader_config.py, course/, workshop/ ...)
+    env: Path  # the Python environment's prefix
     python: Path  # its interpreter, runnable by every account
     copied: bool  # False: the checkout and its environment themselves
-    note: str     # why a copy was needed ('' when it was not)
+    note: str  # why a copy was needed ('' when it was not)
 
 
 def blocked(path: Path, run: bool = False) -> str:
@@ -66,15 +67,26 @@ def blocked(path: Path, run: bool = False) -> str:
 def package_folder_of(python: Path) -> Path:
     """Where `python`, started without this process's PYTHONPATH, imports the course's package from."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    found = subprocess.run([str(python), "-c", f"import {PACKAGE}; print({PACKAGE}.__file__)"], env=env,
-                           capture_output=True, text=True, check=True, timeout=120).stdout.strip()
+    found = subprocess.run(
+        [str(python), "-c", f"import {PACKAGE}; print({PACKAGE}.__file__)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.strip()
     return Path(found).resolve().parent
 
 
 def shared_course(folder: Path) -> SharedCourse:
     """The course and an environment every account can use; copies go into `folder` (made reachable)."""
     purelib = Path(sysconfig.get_path("purelib"))
-    checks = [(Path(sys.executable), True), (purelib, False), (REPO / "course", False), (REPO / "nbgrader_config.py", False)]
+    checks = [
+        (Path(sys.executable), True),
+        (purelib, False),
+        (REPO / "course", False),
+        (REPO / "nbgrader_config.py", False),
+    ]
     problems = [f"{path}: {why}" for path, run in checks if (why := blocked(path, run))]
     if not problems:
         imported_from = package_folder_of(Path(sys.executable))
@@ -104,16 +116,26 @@ def make_environment(env: Path, purelib: Path, course: Path) -> Path:
     binary = Path(os.path.realpath(sys.executable))
     stdlib = Path(sysconfig.get_path("stdlib"))
     if not blocked(binary, run=True) and not blocked(stdlib / "os.py"):
-        subprocess.run([str(binary), "-m", "venv", "--without-pip", str(env)], check=True, capture_output=True,
-                       text=True, timeout=300)
+        subprocess.run(
+            [str(binary), "-m", "venv", "--without-pip", str(env)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         python = env / "bin" / "python"
     else:
         python = copy_interpreter(base, binary, stdlib, env)
     site_packages = env / "lib" / VERSION / "site-packages"
     site_packages.mkdir(parents=True, exist_ok=True)
     editable_hooks = (f"__editable__.{PACKAGE}", f"__editable___{PACKAGE}")
-    link_tree(purelib, site_packages, ignore=lambda folder, names: [
-        name for name in names if Path(folder) == purelib and (name == PACKAGE or name.startswith(editable_hooks))])
+    link_tree(
+        purelib,
+        site_packages,
+        ignore=lambda folder, names: [
+            name for name in names if Path(folder) == purelib and (name == PACKAGE or name.startswith(editable_hooks))
+        ],
+    )
     (site_packages / f"{PACKAGE}-course-copy.pth").write_text(f"{course}\n", encoding="utf-8")
     venv = Path(sys.prefix)
     for name in ("share", "etc"):
@@ -137,17 +159,23 @@ def copy_interpreter(base: Path, binary: Path, stdlib: Path, env: Path) -> Path:
     for library in (base / "lib").glob("libpython*.so*"):
         shutil.copy2(library, env / "lib" / library.name, follow_symlinks=False)
     left_out = {"site-packages", "test", "idlelib", "tkinter", "turtledemo"}
-    link_tree(stdlib, env / "lib" / VERSION,
-              ignore=lambda folder, names: left_out & set(names) if Path(folder) == stdlib else [])
+    link_tree(
+        stdlib,
+        env / "lib" / VERSION,
+        ignore=lambda folder, names: left_out & set(names) if Path(folder) == stdlib else [],
+    )
     python = env / "bin" / "python"
-    python.write_text(f'#!/bin/sh\nLD_LIBRARY_PATH="{env / "lib"}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" '
-                      f'exec "{env / "bin" / VERSION}" "$@"\n')
+    python.write_text(
+        f'#!/bin/sh\nLD_LIBRARY_PATH="{env / "lib"}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" '
+        f'exec "{env / "bin" / VERSION}" "$@"\n'
+    )
     python.chmod(0o755)
     return python
 
 
 def link_tree(source: Path, target: Path, ignore=None) -> None:
     """Copy a folder tree whose files are only read: hard links where possible, copies otherwise."""
+
     def link_or_copy(src, dst):
         try:
             os.link(src, dst, follow_symlinks=False)
