@@ -62,6 +62,13 @@ def _module_table(report) -> str:
     )
 
 
+def _button(description: str, tooltip: str, style: str = "", **extra) -> w.Button:
+    """A dashboard button as wide as its words."""
+    return w.Button(
+        description=description, tooltip=tooltip, button_style=style, layout=w.Layout(width="auto"), **extra
+    )
+
+
 def progress_panel(compact: bool = False):
     """Progress by module and objective, with review links; reset and fresh start ask first."""
     from ketamine_course.widgets.figures import figure_html
@@ -69,16 +76,8 @@ def progress_panel(compact: bool = False):
     output = w.Output()
     notice = w.HTML()
     notice.add_class("kc-progress-notice")
-    refresh = w.Button(
-        description="Refresh my progress",
-        icon="refresh",
-        button_style="info",
-        tooltip="Read your latest answers from every module",
-        layout=w.Layout(width="auto"),
-    )
-    reset = w.Button(
-        description="Reset my progress…", tooltip="Start again (asks first)", layout=w.Layout(width="auto")
-    )
+    refresh = _button("Refresh my progress", "Read your latest answers from every module", "info", icon="refresh")
+    reset = _button("Reset my progress…", "Start again (asks first)")
     fresh = w.Button(
         description="Start fresh",
         button_style="warning",
@@ -191,13 +190,7 @@ def grade_panel():
         description="Assignment",
         layout=w.Layout(width="auto"),
     )
-    button = w.Button(
-        description="Grade my work",
-        button_style="primary",
-        icon="check",
-        tooltip="Grade your answers with nbgrader and show the feedback",
-        layout=w.Layout(width="auto"),
-    )
+    button = _button("Grade my work", "Grade your answers with nbgrader and show the feedback", "primary", icon="check")
     status = w.HTML(status_html("Answer an assignment (in the assignments folder), then grade it here."))
     status.add_class("kc-grade-status")
     result = w.HTML()
@@ -248,9 +241,7 @@ def _standing_html(standing) -> str:
 def certificate_panel():
     """Your name and a button: the certificate, made only when every assessment is passed."""
     name = w.Text(placeholder="Your name as it should appear", description="Name", layout=w.Layout(width="28em"))
-    button = w.Button(
-        description="Make my certificate", button_style="success", icon="certificate", layout=w.Layout(width="auto")
-    )
+    button = _button("Make my certificate", "", "success", icon="certificate")
     table = w.HTML(_standing_html(certificate.standing()))
     status = w.HTML()
     status.add_class("kc-certificate-status")

@@ -186,20 +186,20 @@ def _table(headers, body_rows) -> str:
     return f"<table class='kc-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _cited_row(row, *fields, first_bold: bool = False) -> list:
+    """A table row: the row's fields as text (the first in bold if asked), then its sources."""
+    cells = [html.escape(getattr(row, name)) for name in fields]
+    if first_bold:
+        cells[0] = f"<b>{cells[0]}</b>"
+    return cells + [inline_html([row.source, *getattr(row, "also", [])])]
+
+
 def unplotted_html() -> str:
     """Effects with no placebo-controlled percentage: what is reported instead."""
     rows = frequency_rows(plotted=False)
     return _table(
         ["Effect", "Product and data", "What is reported", "Source"],
-        [
-            [
-                html.escape(r.effect),
-                html.escape(r.product),
-                html.escape(r.frequency_text),
-                inline_html([r.source, *getattr(r, "also", [])]),
-            ]
-            for r in rows
-        ],
+        [_cited_row(r, "effect", "product", "frequency_text") for r in rows],
     )
 
 
@@ -217,16 +217,7 @@ def long_term_html() -> str:
     rows = long_term_rows()
     return _table(
         ["Risk", "What is known", "In whom", "How to monitor", "Sources"],
-        [
-            [
-                f"<b>{html.escape(r.risk)}</b>",
-                html.escape(r.known),
-                html.escape(r.in_whom),
-                html.escape(r.monitor),
-                inline_html([r.source, *getattr(r, "also", [])]),
-            ]
-            for r in rows
-        ],
+        [_cited_row(r, "risk", "known", "in_whom", "monitor", first_bold=True) for r in rows],
     )
 
 

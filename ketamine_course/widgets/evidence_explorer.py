@@ -102,6 +102,11 @@ def number_needed_text(row: dict) -> str:
     return text
 
 
+def _sources(rows) -> str:
+    """'Daly 2018; Popova 2019.': the short forms of the rows' sources, for a caption."""
+    return "; ".join(sorted({short_form(r["source"]) for r in rows})) + "."
+
+
 def _fmt(value) -> str:
     return f"{value:g}" if isinstance(value, (int, float)) else "—"
 
@@ -219,9 +224,7 @@ def rate_figure(rows: list[dict]):
     ax.grid(axis="x", color="#ddd", linewidth=0.6)
     caption = (
         "Filled circles: ketamine or esketamine arm; open squares: comparator arm (placebo, active placebo or "
-        "active treatment). For relapse and new depressive episodes a lower rate is better. Sources: "
-        + "; ".join(sorted({short_form(r["source"]) for r in rated}))
-        + "."
+        "active treatment). For relapse and new depressive episodes a lower rate is better. Sources: " + _sources(rated)
     )
     alt = "Dot plot of outcome rates by arm. " + " ".join(
         f"{r['trial']}: {r['outcome']} {_fmt(r['rate_treatment'])}%"
@@ -308,9 +311,7 @@ def forest_figure(rows: list[dict]):
     caption = (
         "Diamonds: the paper's estimate; lines: its 95% confidence interval; open diamonds: no interval "
         "reported. Dashed line: no difference (0 for differences, 1 for ratios). A line that crosses it means "
-        "the trial could not exclude no effect. Sources: "
-        + "; ".join(sorted({short_form(r["source"]) for r in with_effect}))
-        + "."
+        "the trial could not exclude no effect. Sources: " + _sources(with_effect)
     )
     alt = "Forest plot. " + " ".join(
         f"{r['trial']}: {r['effect']['measure']} {_fmt(r['effect']['estimate'])}"

@@ -399,41 +399,14 @@ class Explorer:
             style={"description_width": "initial"},
             layout=w.Layout(width="420px"),
         )
-        self.dose_kg = w.FloatSlider(
-            value=0.5,
-            min=0.1,
-            max=2.0,
-            step=0.05,
-            description="Dose (mg/kg)",
-            continuous_update=False,
-            style={"description_width": "initial"},
-        )
+        slider = {"continuous_update": False, "style": {"description_width": "initial"}}
+        self.dose_kg = w.FloatSlider(value=0.5, min=0.1, max=2.0, step=0.05, description="Dose (mg/kg)", **slider)
         doses = parameters().esketamine_doses
         self.dose_mg = w.SelectionSlider(
-            options=list(doses),
-            value=doses[len(doses) // 2],
-            description="Dose (mg)",
-            continuous_update=False,
-            style={"description_width": "initial"},
+            options=list(doses), value=doses[len(doses) // 2], description="Dose (mg)", **slider
         )
-        self.weight = w.IntSlider(
-            value=70,
-            min=40,
-            max=150,
-            step=1,
-            description="Body weight (kg)",
-            continuous_update=False,
-            style={"description_width": "initial"},
-        )
-        self.infusion = w.IntSlider(
-            value=40,
-            min=10,
-            max=100,
-            step=5,
-            description="Infusion time (min)",
-            continuous_update=False,
-            style={"description_width": "initial"},
-        )
+        self.weight = w.IntSlider(value=70, min=40, max=150, step=1, description="Body weight (kg)", **slider)
+        self.infusion = w.IntSlider(value=40, min=10, max=100, step=5, description="Infusion time (min)", **slider)
         self.output = w.HTML()
         self.output.add_class("kc-figure")
         self.plot = Plot()

@@ -153,29 +153,21 @@ class ScreeningForm:
         )
         self.cv_weeks = w.BoundedIntText(value=4, min=0, max=2000, description="weeks ago", style=style, disabled=True)
         self.cv_event.observe(lambda change: setattr(self.cv_weeks, "disabled", not change["new"]), names="value")
-        self.child_pugh = w.Dropdown(
-            options=[
-                ("No hepatic impairment", "none"),
-                ("Child-Pugh A (mild)", "A"),
-                ("Child-Pugh B (moderate)", "B"),
-                ("Child-Pugh C (severe)", "C"),
-            ],
-            value="none",
-            description="Liver",
-            style=style,
-        )
-        self.renal = w.Dropdown(
-            options=[
-                ("Normal", "normal"),
-                ("Mild impairment", "mild"),
-                ("Moderate impairment", "moderate"),
-                ("Severe impairment", "severe"),
-                ("On dialysis", "dialysis"),
-            ],
-            value="normal",
-            description="Kidneys",
-            style=style,
-        )
+        liver = {
+            "none": "No hepatic impairment",
+            "A": "Child-Pugh A (mild)",
+            "B": "Child-Pugh B (moderate)",
+            "C": "Child-Pugh C (severe)",
+        }
+        kidneys = {
+            "normal": "Normal",
+            "mild": "Mild impairment",
+            "moderate": "Moderate impairment",
+            "severe": "Severe impairment",
+            "dialysis": "On dialysis",
+        }
+        self.child_pugh = self._choice(liver, "Liver", style)
+        self.renal = self._choice(kidneys, "Kidneys", style)
         self.button = w.Button(
             description="Check this patient",
             button_style="info",
@@ -184,6 +176,16 @@ class ScreeningForm:
         self.card = w.HTML()
         self.card.add_class("kc-screening-verdict")
         self.button.on_click(lambda _: self.check())
+
+    @staticmethod
+    def _choice(labels: dict, description: str, style: dict) -> w.Dropdown:
+        """A drop-down of plain-language labels for a field's values; the first is the default."""
+        return w.Dropdown(
+            options=[(label, value) for value, label in labels.items()],
+            value=next(iter(labels)),
+            description=description,
+            style=style,
+        )
 
     def patient(self) -> Patient:
         """The patient as entered."""
