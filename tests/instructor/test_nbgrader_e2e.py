@@ -21,10 +21,13 @@ from ketamine_course.storage import answer_store
 
 from conftest import REPO, nbgrader
 
+# One worker: the scratch course is made once. Making it (every assignment generated, autograded and
+# exported for eight students) may take longer than one test's limit on a busy two-core machine.
 pytestmark = [
     pytest.mark.nbgrader,
     pytest.mark.xdist_group("nbgrader_e2e"),
-]  # one worker: the scratch course is made once
+    pytest.mark.timeout(1200),
+]
 
 FIXTURES = {
     f["assignment"]: f
