@@ -136,7 +136,7 @@ def page(browser):
 # up, so commands and servers it starts inherit it; if the folder appears, a kernel started.
 # (A server started by a module's fixture keeps the folder of the test that started it: the kernels it
 # starts for later tests are not seen. Such modules mark the tests that use the server.)
-_IPYTHON_FOLDERS = pytest.StashKey[Path]()  # on the config: where this session's folders go
+_IPYTHON_FOLDERS = pytest.StashKey[Path]()  # on the config: where this test run's folders go
 _IPYTHON_FOLDER = pytest.StashKey[Path]()  # on a test: its own
 _KERNEL_REPORTED = pytest.StashKey[bool]()
 _test_numbers = itertools.count()

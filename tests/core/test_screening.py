@@ -103,7 +103,7 @@ def test_the_clean_trd_patient_is_a_candidate_with_no_findings():
     assert "full psychiatric and medical assessment" in verdict.headline
 
 
-# --- boundaries named in the module brief ---------------------------------------------------------
+# --- boundaries named in the module outline ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
