@@ -91,9 +91,12 @@ else:
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.pre_spawn_hook = lambda spawner: configure_spawner(spawner, settings)
 c.Spawner.env_keep = ["LANG", "LC_ALL"]  # nothing else from the hub's environment
-c.Spawner.start_timeout = 120  # two cores and a class logging in at once: be patient
-c.Spawner.http_timeout = 120
-c.JupyterHub.concurrent_spawn_limit = 10
+# A class signing in together (--class-size, default 30): nobody is turned away with "Too many users
+# trying to log in right now" (a page that does not reload by itself), and the hub waits for each
+# server as long as the whole class takes to start on this machine's cores (Settings.spawn_timeout).
+c.JupyterHub.concurrent_spawn_limit = settings.class_size
+c.Spawner.start_timeout = settings.spawn_timeout
+c.Spawner.http_timeout = settings.spawn_timeout
 
 # ------------------------------------------------------------------ roles, groups and idle servers
 instructors = sorted(group_members(settings.instructors_group))

@@ -12,7 +12,14 @@ import subprocess
 from pathlib import Path
 
 from ketamine_course.runtime import ports
-from ketamine_course.workshop.settings import ACCOUNT_NAME, PACKAGE, Settings, WorkshopError
+from ketamine_course.workshop.settings import (
+    ACCOUNT_NAME,
+    KERNEL_SOCKET_TAIL,
+    PACKAGE,
+    UNIX_SOCKET_PATH_MAX,
+    Settings,
+    WorkshopError,
+)
 
 
 def require_root(doing: str) -> None:
@@ -39,6 +46,15 @@ def check_settings(settings: Settings) -> None:
         raise WorkshopError("--idle-timeout (0 switches culling off) and --cull-every are seconds, not negative.")
     if settings.participants_group == settings.instructors_group:
         raise WorkshopError("Participants and instructors need two different groups.")
+    if settings.class_size < 1:
+        raise WorkshopError("--class-size is how many people may sign in at the same moment: at least 1.")
+    longest = len(str(settings.runtime)) + KERNEL_SOCKET_TAIL
+    if longest > UNIX_SOCKET_PATH_MAX:
+        raise WorkshopError(
+            f"The workshop folder {settings.folder} is too long a path: kernels' sockets inside it would need "
+            f"{longest} characters, and a socket's path may have {UNIX_SOCKET_PATH_MAX}. Choose a folder of at "
+            f"most {UNIX_SOCKET_PATH_MAX - KERNEL_SOCKET_TAIL - len('/runtime')} characters with --folder."
+        )
 
 
 def check_address(settings: Settings) -> None:

@@ -88,6 +88,11 @@ def add_commands(subparsers) -> None:
     start_parser.add_argument("--new-passwords", action="store_true", help="new workshop-mode passwords")
     start_parser.add_argument("--idle-timeout", type=int, help="seconds idle before a server is stopped (default 3600)")
     start_parser.add_argument("--cull-every", type=int, help="seconds between idle checks (default 300)")
+    start_parser.add_argument(
+        "--class-size",
+        type=int,
+        help="people who may sign in at the same moment (default 30): servers the hub starts at once",
+    )
     start_parser.add_argument("--course-env", help="Python environment the servers run from (default this one)")
     start_parser.add_argument("--proxy", help="configurable-http-proxy to use (default workshop/node_modules)")
     start_parser.add_argument("--ssl-key", help="HTTPS private key")

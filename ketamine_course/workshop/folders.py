@@ -31,6 +31,8 @@ def prepare_folders(settings: Settings) -> None:
     os.chmod(settings.exchange, 0o1777)  # nbgrader's exchange: everyone writes, only owners delete
     settings.state.mkdir(exist_ok=True)
     os.chmod(settings.state, 0o700)
+    settings.runtime.mkdir(exist_ok=True)
+    os.chmod(settings.runtime, 0o711)  # each account passes through to its own folder, never lists the others
     database = settings.state / "jupyterhub.sqlite"
     if not database.exists():
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
@@ -67,6 +69,9 @@ def write_server_config(settings: Settings) -> None:
     """Jupyter settings for the single-user servers, one folder a role, passed by JUPYTER_CONFIG_PATH.
 
     Submissions leave behind what the course's own nbgrader_config.py leaves behind: course_copy.LEFT_BEHIND.
+    Participants' kernels talk to their server over IPC sockets in the account's own runtime folder
+    (servers.runtime_folder), not TCP ports of 127.0.0.1: a class's kernels starting at the same moment
+    cannot pick the same port (jupyter_client issue 487).
     """
     for role in ROLES:
         folder = settings.config_folder(role)
@@ -84,6 +89,7 @@ def write_server_config(settings: Settings) -> None:
             lines.append(f"c.CourseDirectory.root = {str(settings.grading)!r}")
         else:
             server["ServerApp"] = {"jpserver_extensions": {name: False for name in PARTICIPANT_SERVER_EXTENSIONS_OFF}}
+            server["KernelManager"] = {"transport": "ipc"}
             page["disabledExtensions"] = {name: True for name in PARTICIPANT_LAB_PLUGINS_OFF}
         (folder / "nbgrader_config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
         (folder / "jupyter_server_config.json").write_text(json.dumps(server, indent=1) + "\n", encoding="utf-8")

@@ -32,6 +32,16 @@ for notebook in sorted(source.glob("*.ipynb")):
 """
 
 
+def runtime_folder(name: str, settings: Settings) -> Path:
+    """The account's own Jupyter runtime folder (0700, theirs), made by root before their server starts."""
+    user = account(name)
+    folder = settings.runtime_folder(user.pw_uid)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    os.chown(folder, user.pw_uid, user.pw_gid)
+    os.chmod(folder, 0o700)
+    return folder
+
+
 def copy_teaching_notebooks(name: str, settings: Settings) -> None:
     """The teaching notebooks into ~/course, as the participant (never over their own copies)."""
     user = account(name)
@@ -60,11 +70,16 @@ def configure_spawner(spawner, settings: Settings) -> None:
 
     Participants: their home, the teaching notebooks in ~/course, Start here first. Instructors: the
     grading folder, where formgrader and the nbgrader commands find the course and the gradebook.
+    Everyone: a runtime folder of their own in the workshop folder (short paths for kernels' sockets).
     """
     name = spawner.user.name
     role = role_of(name, settings)
     spawner.cmd = [str(settings.python), "-m", "jupyterhub.singleuser"]
-    spawner.environment = {**spawner.environment, **server_environment(settings, role)}
+    spawner.environment = {
+        **spawner.environment,
+        **server_environment(settings, role),
+        "JUPYTER_RUNTIME_DIR": str(runtime_folder(name, settings)),
+    }
     if role == "instructor":
         spawner.notebook_dir = str(settings.grading)
         spawner.default_url = "/lab"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import re
 import sys
@@ -22,6 +23,14 @@ ENVIRONMENT_PREFIX = "KETAMINE_WORKSHOP_"
 ROLES = ("participant", "instructor")
 ACCOUNT_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")  # what useradd accepts on Debian, kept simple
 PACKAGE = Path(__file__).resolve().parents[1]  # the course's package, which every account's server imports
+# Measured with bench/bench_workshop_load.py (docs/workshop-server.md, "How many participants one machine
+# holds"): a login costs about 4 CPU-seconds (the server, the first kernel, the hub's share).
+CPU_SECONDS_A_LOGIN = 4
+SPAWN_TIMEOUT_FLOOR = 120  # seconds the hub waits for any server, however small the class
+# A kernel's IPC socket: <runtime folder>/<uid>/kernel-<36-character id>-ipc-<1..5>, at most 107
+# characters (a Unix socket's path); a uid has up to 10 digits.
+KERNEL_SOCKET_TAIL = len("/0123456789/kernel-") + 36 + len("-ipc-1")
+UNIX_SOCKET_PATH_MAX = 107
 
 
 class WorkshopError(CourseError):
@@ -51,6 +60,7 @@ class Settings:
     participants_group: str = "participants"
     instructors_group: str = "instructors"
     idle_timeout: int = 3600  # seconds without activity before a server is stopped
+    class_size: int = 30  # people who may sign in at the same moment: the hub starts that many servers at once
     cull_every: int = 300
     proxy: Path | None = None  # configurable-http-proxy; default: workshop/node_modules/.bin
     ssl_key: str = ""
@@ -62,6 +72,19 @@ class Settings:
     grading = _in_workshop_folder("grading")
     jupyter_config = _in_workshop_folder("jupyter")
     state = _in_workshop_folder("state")
+    runtime = _in_workshop_folder("runtime")  # each account's Jupyter runtime files and kernel sockets
+
+    @property
+    def spawn_timeout(self) -> int:
+        """Seconds the hub waits for a server to start: twice what a whole class signing in at once takes
+        on this machine's cores (CPU_SECONDS_A_LOGIN each), and never less than SPAWN_TIMEOUT_FLOOR."""
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(SPAWN_TIMEOUT_FLOOR, math.ceil(2 * self.class_size * CPU_SECONDS_A_LOGIN / cores))
+
+    def runtime_folder(self, uid: int) -> Path:
+        """An account's Jupyter runtime folder (JUPYTER_RUNTIME_DIR): its server's files and its kernels'
+        connection files and IPC sockets, kept short for the sockets' paths."""
+        return self.runtime / str(uid)
 
     @property
     def workshop_files(self) -> Path:
