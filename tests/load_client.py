@@ -1,34 +1,27 @@
-"""A class on the workshop server, for its load test and bench: real Unix accounts, a hub, and
-participants who work through HTTP and the kernel websocket instead of a browser each.
+"""The load client: a class on the workshop server that works through HTTP and the kernel websocket
+instead of a browser each, for the load test (tests/workshop/test_workshop_load.py) and
+bench/bench_workshop_load.py.
 
-- `reachable_course(folder)`: the course and its Python environment where every account can read
-  them (the checkout, or the interpreter its environment was made from, may lie in a private folder).
 - `Workshop`: participant and instructor accounts with a random prefix, a hub started with
-  `ketamine-course workshop start` on free ports, and, whatever happens, the hub stopped and the
-  accounts, their processes and groups removed.
+  `ketamine-course workshop start` (tests/workshop_server.py), and, whatever happens, the hub stopped
+  and the accounts, their processes and groups removed.
 - `Participant`: one person's session: log in on the hub's page, wait for their server, open a
   notebook (a kernel), fetch from the Assignment List, answer through the running kernel, submit.
 - `run_class(...)`: every participant at once, then the instructor's collect and `grade-cohort`;
   what was measured and what arrived, for the bench to print and the test to check.
 
-Needs Linux, root, useradd and Node.js (`machine_problem` says what is missing).
+The course and its environment come from tests/shared_course.py (a copy where every account can
+read it, when the checkout is private). Needs Linux, root, useradd and Node.js (`machine_problem`).
 """
+
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import pwd
-import re
 import secrets
 import shutil
-import signal
-import socket
-import stat
 import statistics
 import subprocess
-import sys
-import sysconfig
 import threading
 import time
 import uuid
@@ -36,39 +29,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from shared_course import shared_course
+from workshop_server import (
+    cpu_seconds,
+    hub_memory,
+    hub_processes,
+    kill_processes,
+    processes_of,
+    remove_account,
+    run_as,
+    saved_passwords,
+    start_hub,
+    stop_hub,
+)
 
 from ketamine_course import content
-from ketamine_course.runtime import course_copy
 from ketamine_course.workshop.checks import ensure_proxy
-from ketamine_course.workshop.hub import hub_pid
 from ketamine_course.workshop.people import account
-from ketamine_course.workshop.servers import account_memory, server_environment
+from ketamine_course.workshop.servers import account_memory
 from ketamine_course.workshop.settings import COURSE_ID, Settings
 
-REPO = Path(__file__).resolve().parent.parent
-ARTIFACTS = REPO / "test-artifacts"
-VERSION = f"python{sys.version_info.major}.{sys.version_info.minor}"
+from conftest import ARTIFACTS, REPO
+
 START_HERE = content.course_facts().start_page  # the notebook JupyterLab opens at login
 KERNEL_PATIENCE = 120  # seconds a participant waits for a notebook's kernel before closing and reopening it
-
-
-def machine_problem() -> str:
-    """Why this machine cannot run a hub for real Unix accounts; '' when it can."""
-    if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("useradd"):
-        return "the workshop server creates Unix accounts: it needs Linux, root and useradd"
-    if not shutil.which("node"):
-        return "the workshop server's proxy runs on Node.js, which is missing"
-    return ""
-
-
-def free_ports(count: int) -> list:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def fixture(assignment: str) -> dict:
@@ -76,151 +60,23 @@ def fixture(assignment: str) -> dict:
     return yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{assignment}.yaml").read_text())
 
 
-def percentile(values, share: float) -> float:
-    """The value below which `share` (0..1) of `values` lie, interpolated; the value itself for one."""
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    position = share * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-# ---------------------------------------------------------------- a course every account can read
-
-@dataclass(frozen=True)
-class ReachableCourse:
-    root: Path  # nbgrader_config.py, course/, solutions/, assignments/, workshop/ and the package
-    env: Path  # the Python environment the servers run from
-
-    @property
-    def python(self) -> Path:
-        return self.env / "bin" / "python"
-
-
-def _link_or_copy(source, target):
-    """A hard link to a file every account may read (quick; nothing writes to it in place), else a readable copy."""
-    mode = os.stat(source).st_mode
-    if mode & stat.S_IROTH:
-        try:
-            os.link(source, target)
-            return target
-        except OSError:  # another file system, or links not allowed: copy
-            pass
-    shutil.copy2(source, target)
-    os.chmod(target, stat.S_IMODE(mode) | 0o444 | (0o111 if mode & stat.S_IXUSR else 0))
-    return target
-
-
-def _mirror(source: Path, target: Path, left_out=()) -> None:
-    """`source` at `target`, its files linked or copied; names matching `left_out` at its top are left out."""
-    top = str(source)
-    skip = shutil.ignore_patterns(*left_out)
-    shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy, dirs_exist_ok=True,
-                    ignore=lambda folder, names: skip(folder, names) if folder == top else set())
-
-
-def _open_folders(top: Path) -> None:
-    for folder, _, _ in os.walk(top):
-        os.chmod(folder, 0o755)
-
-
-def reachable_course(folder: Path) -> ReachableCourse:
-    """The course, its package and its Python environment, copied into `folder` for every account to read.
-
-    The environment holds the same interpreter (binary, libpython, standard library), the installed
-    packages, share/ and etc/ of the environment running this, with the course's package taken from
-    the copy (an editable install would point back into the checkout). `bin/python` is a wrapper that
-    points the interpreter at its own libpython; the environment's scripts run it (nbgrader calls `alembic`).
-    """
-    root, env = folder / "course_root", folder / "env"
-    root.mkdir(parents=True)
-    shutil.copy2(REPO / "nbgrader_config.py", root)
-    for name in ("course", "solutions", "assignments"):
-        course_copy.copy_course_folder(REPO / name, root / name)
-    (root / "workshop").mkdir()
-    shutil.copy2(REPO / "workshop" / "jupyterhub_config.py", root / "workshop")
-    shutil.copytree(REPO / "ketamine_course", root / "ketamine_course",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for path in root.rglob("*"):
-        if path.is_file():
-            path.chmod(path.stat().st_mode | 0o444)
-
-    venv, lib = Path(sys.prefix), env / "lib"
-    (env / "bin").mkdir(parents=True)
-    lib.mkdir()
-    _link_or_copy(os.path.realpath(sys.executable), env / "bin" / VERSION)
-    for library in Path(sys.base_prefix, "lib").glob("libpython*.so*"):
-        shutil.copy2(library, lib / library.name, follow_symlinks=False)
-    _mirror(Path(sysconfig.get_path("stdlib")), lib / VERSION,
-            left_out=("site-packages", "test", "idlelib", "tkinter", "turtledemo"))
-    site = lib / VERSION / "site-packages"
-    for installed in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}:
-        _mirror(Path(installed), site, left_out=("__editable__*ketamine_course*", "ketamine_course*"))
-    (site / "ketamine_course").symlink_to(root / "ketamine_course")
-    for name in ("share", "etc"):
-        if (venv / name).is_dir():
-            _mirror(venv / name, env / name)
-
-    python = env / "bin" / "python"
-    python.write_text(f'#!/bin/sh\nLD_LIBRARY_PATH="{lib}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" '
-                      f'exec "{env / "bin" / VERSION}" "$@"\n')
-    python.chmod(0o755)
-    (env / "bin" / "python3").symlink_to("python")
-    runs_this_python = re.compile(rf"#!{re.escape(str(venv))}/bin/python[\d.]*\n")
-    for script in (venv / "bin").iterdir():
-        target = env / "bin" / script.name
-        if target.exists() or target.is_symlink() or not script.is_file():
-            continue
-        with open(script, "rb") as handle:
-            first = handle.readline().decode(errors="replace")
-        if runs_this_python.fullmatch(first):
-            target.write_text(f"#!{python}\n" + script.read_text().split("\n", 1)[1])
-            target.chmod(0o755)
-    _open_folders(folder)
-    return ReachableCourse(root, env)
-
-
 # ---------------------------------------------------------------- accounts and a hub
-
-def processes_of(uid: int) -> list:
-    import psutil
-
-    found = []
-    for process in psutil.process_iter(["uids"]):
-        if process.info["uids"] and process.info["uids"].real == uid:
-            found.append(process)
-    return found
-
-
-def cpu_seconds(processes) -> float:
-    """CPU time of these processes, with that of their children they have waited for."""
-    import psutil
-
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system + times.children_user + times.children_system
-    return total
 
 
 class Workshop:
-    """A hub of the course with `participants` participant accounts and one instructor (also the admin).
+    """A hub of the course with `participants` participant accounts and one instructor (also the admin),
+    in `scratch` (its homes, the workshop folder and, when needed, the course copy).
 
     Use it in a `with` block: the hub is started on entering, and on leaving (also after a failure) it
     is stopped and every account it made, with its processes, home and groups, is removed.
     """
 
-    def __init__(self, scratch: Path, course: ReachableCourse, participants: int, prefix: str = "kcld"):
-        self.scratch, self.course = scratch, course
+    def __init__(self, scratch: Path, participants: int, *options: str, prefix: str = "kcld"):
+        self.scratch, self.options = scratch, options
         self.prefix = f"{prefix}{secrets.token_hex(2)}"
         self.participants = [f"{self.prefix}p{number:02d}" for number in range(1, participants + 1)]
         self.instructor = f"{self.prefix}i1"
-        self.groups = {"participants": f"{self.prefix}-part", "instructors": f"{self.prefix}-inst"}
+        self.groups = {"participants_group": f"{self.prefix}-part", "instructors_group": f"{self.prefix}-inst"}
         self.settings: Settings | None = None
         self.passwords: dict = {}
         self.start_seconds = 0.0
@@ -241,15 +97,6 @@ class Workshop:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def organiser(self, *args, check=True, timeout=600) -> subprocess.CompletedProcess:
-        """`ketamine-course workshop ...` as root, from the course copy with its package (which the accounts import)."""
-        env = {**os.environ, "PYTHONPATH": str(self.course.root)}
-        result = subprocess.run([sys.executable, "-m", "ketamine_course.cli", "workshop", *args], cwd=self.course.root,
-                                env=env, capture_output=True, text=True, timeout=timeout)
-        if check and result.returncode != 0:
-            raise RuntimeError(f"workshop {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-        return result
-
     def start(self) -> None:
         taken = [name for name in self.names if account(name) is not None]
         if taken:
@@ -259,56 +106,35 @@ class Workshop:
         people.write_text("".join(f"{name}\n" for name in self.participants) + f"{self.instructor} instructor\n")
         home = self.scratch / "home"
         home.mkdir(mode=0o711, exist_ok=True)
-        proxy = Settings(course=REPO, admin=self.instructor)
-        ensure_proxy(proxy)  # installs the pinned proxy into the checkout once, as `start` would
-        port, hub_port, api_port = free_ports(3)
+        ensure_proxy(Settings(course=REPO, admin=self.instructor))  # as `start` would, so a copy carries it
+        shared = shared_course(self.scratch / "shared")
         started = time.monotonic()
-        self.organiser("start", "--folder", str(self.scratch / "srv"), "--people", str(people),
-                       "--admin", self.instructor, "--port", str(port), "--hub-port", str(hub_port),
-                       "--proxy-api-port", str(api_port), "--proxy", str(proxy.proxy_command),
-                       "--course-env", str(self.course.env), "--home-base", str(home),
-                       "--participants-group", self.groups["participants"],
-                       "--instructors-group", self.groups["instructors"])
+        self.settings = start_hub(
+            shared, self.scratch / "srv", self.instructor, home, self.groups, "--people", str(people), *self.options
+        )
         self.start_seconds = time.monotonic() - started
-        self.settings = Settings.load(self.scratch / "srv")
-        for passwords in self.settings.state.glob("passwords-*.txt"):
-            self.passwords.update(line.split() for line in passwords.read_text().splitlines()
-                                  if line.strip() and not line.startswith("#"))
+        self.passwords = saved_passwords(self.settings)
 
     def close(self) -> None:
+        """Stop the hub and remove the accounts; their servers and kernels are ended first (quicker than
+        the hub stopping each server in turn, which tests/workshop/test_workshop_hub.py covers)."""
         try:
-            self.stop_hub()
+            for name in self.names if self.owns_accounts else []:
+                if user := account(name):
+                    kill_processes(user.pw_uid)
+            if self.settings is not None:
+                stop_hub(self.settings)
         finally:
             left = self.remove_accounts()
         if left:
             raise RuntimeError(f"accounts not removed: {left}")
 
-    def stop_hub(self) -> None:
-        folder = self.scratch / "srv"
-        if not Settings.saved_file(folder).exists():
-            return
-        settings = self.settings or Settings.load(folder)
-        if hub_pid(settings) is None:
-            return
-        self.organiser("stop", "--folder", str(folder), check=False)
-        pid = hub_pid(settings)
-        if pid:  # the hub started here did not stop: end it by its id
-            os.kill(pid, signal.SIGKILL)
-
     def remove_accounts(self) -> list:
         """Remove the accounts (their processes first), their homes and the two groups; the names left."""
-        import psutil
-
         if not self.owns_accounts:
             return []
         for name in self.names:
-            user = account(name)
-            if user is None:
-                continue
-            for process in processes_of(user.pw_uid):
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    process.send_signal(signal.SIGKILL)
-            subprocess.run(["userdel", "--remove", name], capture_output=True, text=True)
+            remove_account(name)
         for group in self.groups.values():
             subprocess.run(["groupdel", group], capture_output=True, text=True)
         return [name for name in self.names if account(name) is not None]
@@ -318,39 +144,23 @@ class Workshop:
         return self.settings.url
 
     def uid(self, name: str) -> int:
-        return pwd.getpwnam(name).pw_uid
-
-    def as_account(self, name, *args, role="participant", cwd=None, check=True,
-                   timeout=900) -> subprocess.CompletedProcess:
-        """The course's Python as `name`, with their server's environment, as in their JupyterLab terminal."""
-        user = pwd.getpwnam(name)
-        env = {"HOME": user.pw_dir, "USER": name, "LOGNAME": name, "LANG": "C.UTF-8",
-               **server_environment(self.settings, role)}
-        result = subprocess.run([str(self.settings.python), *args], cwd=cwd or user.pw_dir, env=env,
-                                user=user.pw_uid, group=user.pw_gid, extra_groups=os.getgrouplist(name, user.pw_gid),
-                                umask=0o002 if role == "instructor" else 0o022, capture_output=True, text=True,
-                                timeout=timeout)
-        if check and result.returncode != 0:
-            raise RuntimeError(f"{name}: {' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
-        return result
+        return account(name).pw_uid
 
     def as_instructor(self, *args, check=True) -> subprocess.CompletedProcess:
         """A command in the instructor's terminal, in the grading folder."""
-        return self.as_account(self.instructor, *args, role="instructor", cwd=self.settings.grading, check=check)
-
-    def hub_processes(self) -> list:
-        """The hub and what it runs as root: the proxy and the idle culler (not the accounts' servers)."""
-        import psutil
-
-        hub = psutil.Process(hub_pid(self.settings))
-        return [hub] + [child for child in hub.children(recursive=True) if child.uids().real == 0]
-
-    def hub_memory(self) -> int:
-        """PSS of the hub, the proxy and the culler, in bytes."""
-        return sum(process.memory_full_info().pss for process in self.hub_processes())
+        return run_as(
+            self.settings,
+            self.instructor,
+            *args,
+            role="instructor",
+            cwd=self.settings.grading,
+            check=check,
+            timeout=900,
+        )
 
 
 # ---------------------------------------------------------------- one participant, without a browser
+
 
 class SessionFailed(Exception):
     pass
@@ -379,16 +189,34 @@ class Kernel:
         import websocket
 
         try:
-            self.socket = websocket.create_connection(f"{self.url}?session_id={self.session}", timeout=self.timeout,
-                                                      header=[f"Authorization: token {self.token}"])
+            self.socket = websocket.create_connection(
+                f"{self.url}?session_id={self.session}",
+                timeout=self.timeout,
+                header=[f"Authorization: token {self.token}"],
+            )
         except websocket.WebSocketBadStatusException as refused:  # e.g. 404: the server gave the kernel up
             raise SessionFailed(f"the server refused the kernel's connection ({refused.status_code})") from None
 
     def send(self, msg_type: str, content_: dict, msg_id: str) -> None:
-        self.socket.send(json.dumps({
-            "header": {"msg_id": msg_id, "session": self.session, "username": "", "msg_type": msg_type,
-                       "version": "5.3", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
-            "parent_header": {}, "metadata": {}, "content": content_, "channel": "shell", "buffers": []}))
+        self.socket.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "session": self.session,
+                        "username": "",
+                        "msg_type": msg_type,
+                        "version": "5.3",
+                        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "content": content_,
+                    "channel": "shell",
+                    "buffers": [],
+                }
+            )
+        )
 
     def receive(self, msg_type: str, content_: dict, msg_id: str, deadline: float) -> dict:
         """The next message; connects again after a dropped connection or a restarted kernel."""
@@ -449,9 +277,17 @@ class Kernel:
 
     def run(self, code: str) -> tuple:
         """Run a cell; (its execution count, what it printed). SessionFailed if it raised."""
-        reply, shown = self.request("execute_request", {"code": code, "silent": False, "store_history": True,
-                                                        "user_expressions": {}, "allow_stdin": False,
-                                                        "stop_on_error": True})
+        reply, shown = self.request(
+            "execute_request",
+            {
+                "code": code,
+                "silent": False,
+                "store_history": True,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": True,
+            },
+        )
         if reply["status"] != "ok":
             raise SessionFailed(f"a cell raised {reply.get('ename')}: {reply.get('evalue')}\n{shown[-2000:]}")
         return reply["execution_count"], shown
@@ -465,8 +301,10 @@ _widget = Out[{count}]
 _widget.answer_input.set_value(__import__("json").loads({value!r}))
 print(_widget.status.value)
 """
-SAVED_ANSWERS = ("from ketamine_course.storage import answer_store as _store\n"
-                 "print(__import__('json').dumps(_store.read_store().answers))")
+SAVED_ANSWERS = (
+    "from ketamine_course.storage import answer_store as _store\n"
+    "print(__import__('json').dumps(_store.read_store().answers))"
+)
 
 
 @dataclass
@@ -493,8 +331,16 @@ class Participant:
         # As a browser does, send a request again once when a kept-alive connection turns out closed
         # (the proxy closes idle ones after a few seconds) and when a connection cannot be made. A 429
         # (the hub's spawn limit) comes back as it is: `log_in` waits as it asks, then tries again.
-        retry = Retry(total=2, connect=2, read=1, status=0, other=0, allowed_methods=None, backoff_factor=0.5,
-                      respect_retry_after_header=False)
+        retry = Retry(
+            total=2,
+            connect=2,
+            read=1,
+            status=0,
+            other=0,
+            allowed_methods=None,
+            backoff_factor=0.5,
+            respect_retry_after_header=False,
+        )
         self.http.mount("http://", requests.adapters.HTTPAdapter(max_retries=retry))
         self.http.mount("https://", requests.adapters.HTTPAdapter(max_retries=retry))
         self.token = ""
@@ -505,15 +351,25 @@ class Participant:
         """Sign in on the hub's page; the hub starts the server (the browser follows the same redirects)."""
         self.http.get(f"{self.base}/hub/login", timeout=self.timeout).raise_for_status()
         self.started = time.monotonic()
-        reply = self.http.post(f"{self.base}/hub/login", allow_redirects=False, timeout=self.timeout,
-                               data={"username": self.name, "password": self.password,
-                                     "_xsrf": self.http.cookies.get("_xsrf", path="/hub/")})
+        reply = self.http.post(
+            f"{self.base}/hub/login",
+            allow_redirects=False,
+            timeout=self.timeout,
+            data={
+                "username": self.name,
+                "password": self.password,
+                "_xsrf": self.http.cookies.get("_xsrf", path="/hub/"),
+            },
+        )
         if reply.status_code != 302:
             raise SessionFailed(f"login refused ({reply.status_code})")
         self.mark("logged in")
-        token = self.http.post(f"{self.base}/hub/api/users/{self.name}/tokens", timeout=self.timeout,
-                               json={"note": "workshop load test", "expires_in": 7200},
-                               headers={"X-XSRFToken": self.http.cookies.get("_xsrf", path="/hub/")})
+        token = self.http.post(
+            f"{self.base}/hub/api/users/{self.name}/tokens",
+            timeout=self.timeout,
+            json={"note": "workshop load test", "expires_in": 7200},
+            headers={"X-XSRFToken": self.http.cookies.get("_xsrf", path="/hub/")},
+        )
         token.raise_for_status()
         self.token = token.json()["token"]
         page = self.http.get(self.base + reply.headers["Location"], timeout=self.timeout)
@@ -543,8 +399,9 @@ class Participant:
 
     def authorised(self, method: str, url: str, **kwargs):
         """A request with the participant's API token; HTTPError unless it succeeded."""
-        reply = self.http.request(method, url, timeout=self.timeout, headers={"Authorization": f"token {self.token}"},
-                                  **kwargs)
+        reply = self.http.request(
+            method, url, timeout=self.timeout, headers={"Authorization": f"token {self.token}"}, **kwargs
+        )
         reply.raise_for_status()
         return reply
 
@@ -564,13 +421,19 @@ class Participant:
         import requests
 
         for attempt in (1, 2):
-            session = self.api("POST", "api/sessions", json={"path": path, "name": Path(path).name,
-                                                             "type": "notebook", "kernel": {"name": "python3"}}).json()
+            session = self.api(
+                "POST",
+                "api/sessions",
+                json={"path": path, "name": Path(path).name, "type": "notebook", "kernel": {"name": "python3"}},
+            ).json()
             ws_base = self.base.replace("http", "ws", 1)
             kernel = None
             try:
-                kernel = Kernel(f"{ws_base}/user/{self.name}/api/kernels/{session['kernel']['id']}/channels",
-                                self.token, self.timeout)
+                kernel = Kernel(
+                    f"{ws_base}/user/{self.name}/api/kernels/{session['kernel']['id']}/channels",
+                    self.token,
+                    self.timeout,
+                )
                 self.kernels.append(kernel)
                 kernel.request("kernel_info_request", {}, patience=KERNEL_PATIENCE)
                 return kernel
@@ -646,6 +509,7 @@ class Participant:
 
 # ---------------------------------------------------------------- a class at once
 
+
 @dataclass
 class ClassRun:
     assignment: str
@@ -668,6 +532,8 @@ class ClassRun:
     scores: dict = field(default_factory=dict)  # participant -> automatic score in the gradebook
     grade_summary: str = ""
     hub_log: Path | None = None  # a copy of the hub's log (the servers' too) when a session failed or reconnected
+    kernel_transports: set = field(default_factory=set)
+    release_error: str = ""  # how the running kernels talk to their servers
 
     @property
     def reconnects(self) -> int:
@@ -692,12 +558,16 @@ class ClassRun:
         """What did not arrive: each line a participant or count that is not as it should be."""
         names = [p.name for p in self.participants]
         problems = [f"{name}: {error}" for name, error in self.failed.items()]
+        problems += [f"the release failed: {self.release_error}"] if self.release_error else []
         if self.inbound != len(names):
             problems.append(f"{self.inbound} submissions in the exchange for {len(names)} participants")
         problems += [f"{name}: not collected" for name in names if name not in self.collected]
         problems += [f"{name}: no grade" for name in names if self.scores.get(name) is None]
-        problems += [f"{name}: scored {self.scores[name]} of {self.expected_score}" for name in names
-                     if self.scores.get(name) is not None and abs(self.scores[name] - self.expected_score) > 1e-9]
+        problems += [
+            f"{name}: scored {self.scores[name]} of {self.expected_score}"
+            for name in names
+            if self.scores.get(name) is not None and abs(self.scores[name] - self.expected_score) > 1e-9
+        ]
         return problems
 
 
@@ -714,18 +584,40 @@ def _busy_cpu_seconds() -> float:
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
-def run_class(workshop: Workshop, assignment: str = "ps0_start_here", timeout: float = 600) -> ClassRun:
-    """Release `assignment`, let every participant arrive and work at once, then collect and grade."""
+def run_class(
+    workshop: Workshop, assignment: str = "ps0_start_here", timeout: float = 600, release_first: bool = True
+) -> ClassRun:
+    """Release `assignment`, let every participant arrive and work at once, then collect and grade.
+
+    With `release_first` the instructor releases before anyone signs in (the arrival is measured on its
+    own); otherwise while the class signs in, as in a session, and each participant fetches once it is out.
+    """
     facts = fixture(assignment)
     answers = {item.id: facts["right"][item.id] for item in content.assessments()[assignment].items}
-    participants = [Participant(workshop.url, name, workshop.passwords[name], timeout)
-                    for name in workshop.participants]
+    participants = [
+        Participant(workshop.url, name, workshop.passwords[name], timeout) for name in workshop.participants
+    ]
     run = ClassRun(assignment, float(facts["auto_points"]), participants, hub_start_seconds=workshop.start_seconds)
-    run.release_seconds = _timed(lambda: (workshop.as_instructor("-m", "nbgrader", "generate_assignment", assignment,
-                                                                 "--force"),
-                                          workshop.as_instructor("-m", "nbgrader", "release_assignment", assignment)))
+    released = threading.Event()
+
+    def release() -> None:
+        try:
+            run.release_seconds = _timed(
+                lambda: (
+                    workshop.as_instructor("-m", "nbgrader", "generate_assignment", assignment, "--force"),
+                    workshop.as_instructor("-m", "nbgrader", "release_assignment", assignment),
+                )
+            )
+        except Exception as exc:  # reported with what was lost; the participants find nothing to fetch
+            run.release_error = str(exc)[-1500:]
+        finally:
+            released.set()
+
+    releasing = threading.Thread(target=release, daemon=True)
+    if release_first:
+        release()
     uids = {name: workshop.uid(name) for name in workshop.participants}
-    hub = workshop.hub_processes()
+    hub = hub_processes(workshop.settings)
     go = threading.Event()  # everyone presses Sign in at the same moment
     arrived = {participant.name: threading.Event() for participant in run.participants}
 
@@ -736,6 +628,7 @@ def run_class(workshop: Workshop, assignment: str = "ps0_start_here", timeout: f
                 participant.arrive(uids[participant.name])
             finally:
                 arrived[participant.name].set()
+            released.wait(timeout=timeout)
             participant.work(assignment, answers)
         except Exception as exc:  # one participant's failure is reported; the others carry on
             reached = list(participant.seconds)[-1] if participant.seconds else "signing in"
@@ -747,21 +640,24 @@ def run_class(workshop: Workshop, assignment: str = "ps0_start_here", timeout: f
     hub_cpu, busy = cpu_seconds(hub), _busy_cpu_seconds()
     started = time.monotonic()
     go.set()
+    if not release_first:
+        releasing.start()
     for event in arrived.values():
         event.wait(timeout=max(0.0, started + timeout - time.monotonic()))
     run.arrival_seconds = time.monotonic() - started
     run.hub_cpu_arrival = cpu_seconds(hub) - hub_cpu
     run.machine_busy_arrival = _busy_cpu_seconds() - busy
-    for thread in threads:
+    for thread in [*threads, releasing] if not release_first else threads:
         thread.join(timeout=timeout)
     run.session_seconds = time.monotonic() - started
     run.hub_cpu_session = cpu_seconds(hub) - hub_cpu
-    run.hub_pss = workshop.hub_memory()
+    run.hub_pss = hub_memory(workshop.settings)
     log = workshop.settings.state / "jupyterhub.log"
     if (run.failed or run.reconnects or run.restarts or run.reopened) and log.exists():
         run.hub_log = ARTIFACTS / f"workshop-load-{workshop.prefix}.log"
         run.hub_log.parent.mkdir(exist_ok=True)
         shutil.copyfile(log, run.hub_log)
+    run.kernel_transports = {transport for uid in uids.values() for transport in kernel_transports(uid)}
     for participant in run.participants:
         run.memory[participant.name] = account_memory(uids[participant.name])
         run.account_cpu[participant.name] = cpu_seconds(processes_of(uids[participant.name]))
@@ -773,11 +669,30 @@ def run_class(workshop: Workshop, assignment: str = "ps0_start_here", timeout: f
     submitted = workshop.settings.grading / "submitted"
     run.collected = sorted(name for name in workshop.participants if (submitted / name / assignment).is_dir())
     grading = {}  # grade-cohort ends with 1 when a submission fails to grade: the scores below show which
-    run.grade_seconds = _timed(lambda: grading.update(result=workshop.as_instructor(
-        "-m", "ketamine_course.cli", "grade-cohort", assignment, check=False)))
+    run.grade_seconds = _timed(
+        lambda: grading.update(
+            result=workshop.as_instructor("-m", "ketamine_course.cli", "grade-cohort", assignment, check=False)
+        )
+    )
     run.grade_summary = (grading["result"].stdout.strip() or grading["result"].stderr.strip()).splitlines()[-1]
     run.scores = gradebook_scores(workshop.settings.grading, assignment, facts["notebook"], workshop.participants)
     return run
+
+
+def kernel_transports(uid: int) -> list:
+    """ "tcp" or "ipc" for each kernel the account runs, from the connection file its server gave it."""
+    import psutil
+
+    found = []
+    for process in processes_of(uid):
+        try:
+            command = process.cmdline()
+        except psutil.Error:
+            continue
+        if "-f" in command[:-1] and "ipykernel_launcher" in " ".join(command):
+            connection = Path(command[command.index("-f") + 1])
+            found.append(json.loads(connection.read_text())["transport"])
+    return found
 
 
 def gradebook_scores(grading: Path, assignment: str, notebook: str, students: list) -> dict:
@@ -796,4 +711,3 @@ def gradebook_scores(grading: Path, assignment: str, notebook: str, students: li
 
 def median_mb(memories, kind: str = "pss") -> float:
     return statistics.median(getattr(m, kind) for m in memories) / 2**20
-

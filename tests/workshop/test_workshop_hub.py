@@ -23,11 +23,9 @@ import os
 import pwd
 import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -35,17 +33,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import workshop_server
 import yaml
 from lab_browser import CHROMIUM, answer_item, run_all
 from shared_course import SharedCourse, shared_course
+from workshop_server import (
+    cpu_seconds,
+    free_ports,
+    hub_memory,
+    machine_problem,
+    port_options,
+    processes_of,
+    remove_account,
+    run_as,
+    saved_passwords,
+    stop_hub,
+    workshop_command,
+)
 
 from ketamine_course import content
 from ketamine_course.runtime import course_copy
-from ketamine_course.workshop.checks import check_address, check_shared_environment, ensure_proxy
-from ketamine_course.workshop.hub import hub_pid
+from ketamine_course.workshop.checks import check_address, check_settings, check_shared_environment, ensure_proxy
 from ketamine_course.workshop.people import Person, account, read_people
-from ketamine_course.workshop.servers import account_memory, server_environment
-from ketamine_course.workshop.settings import COURSE_ID, Settings, WorkshopError
+from ketamine_course.workshop.servers import account_memory
+from ketamine_course.workshop.settings import COURSE_ID, SPAWN_TIMEOUT_FLOOR, Settings, WorkshopError
 
 from conftest import ARTIFACTS, REPO, TRY_TO_READ
 
@@ -65,42 +76,10 @@ COURSE_ID = COURSE_ID
 
 
 def needs_machine():
-    if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("useradd"):
-        pytest.skip("the workshop server creates Unix accounts: it needs Linux, root and useradd")
-    if not Path(CHROMIUM).exists() or not shutil.which("node"):
-        pytest.skip("the workshop server test needs Chromium and Node.js")
-
-
-def free_ports(count: int) -> list:
-    sockets, ports = [], []
-    for _ in range(count):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        sockets.append(s)
-        ports.append(s.getsockname()[1])
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def workshop_command(*args, check=True, timeout=300, shared: SharedCourse | None = None) -> subprocess.CompletedProcess:
-    """`ketamine-course workshop ...`, as the organiser (root) runs it: from the course folder, with its Python
-    (with `shared`, the course and environment every account can reach, and the package they import)."""
-    python, course, env = Path(sys.executable), REPO, None
-    if shared is not None:
-        python, course = shared.python, shared.root
-        env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    result = subprocess.run(
-        [str(python), "-m", "ketamine_course.cli", "workshop", *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"workshop {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+    if problem := machine_problem():
+        pytest.skip(problem)
+    if not Path(CHROMIUM).exists():
+        pytest.skip("the workshop server test needs Chromium")
 
 
 # ---------------------------------------------------------------- fast checks of the command
@@ -145,6 +124,17 @@ def test_a_private_folder_on_the_way_to_the_course_python_is_named():
     assert "--course-env" in str(problem.value)
 
 
+def test_a_workshop_folder_too_long_for_kernel_sockets_is_refused_and_the_class_size_sets_the_spawning():
+    long_folder = Path("/srv") / ("w" * 60)
+    with pytest.raises(WorkshopError, match="too long a path.*--folder"):
+        check_settings(Settings(folder=long_folder, admin="x"))
+    check_settings(Settings(admin="x"))  # /srv/ketamine-course
+    with pytest.raises(WorkshopError, match="--class-size"):
+        check_settings(Settings(admin="x", class_size=0))
+    assert Settings(class_size=4).spawn_timeout == SPAWN_TIMEOUT_FLOOR
+    assert Settings(class_size=400).spawn_timeout > Settings(class_size=200).spawn_timeout > SPAWN_TIMEOUT_FLOOR
+
+
 def test_a_public_address_needs_https():
     with pytest.raises(WorkshopError, match="unencrypted"):
         check_address(Settings(ip="0.0.0.0", admin="x"))
@@ -178,12 +168,7 @@ def test_a_taken_port_gives_a_clear_error_and_starts_nothing(tmp_path):
             str(tmp_path / "srv"),
             "--admin",
             "nobody",
-            "--port",
-            str(port),
-            "--hub-port",
-            str(hub_port),
-            "--proxy-api-port",
-            str(api_port),
+            *port_options([port, hub_port, api_port]),
             check=False,
         )
     assert result.returncode == 2
@@ -197,19 +182,13 @@ def test_a_taken_port_gives_a_clear_error_and_starts_nothing(tmp_path):
 
 def test_a_missing_proxy_gives_a_clear_error(tmp_path):
     needs_machine()
-    ports = [str(p) for p in free_ports(3)]
     result = workshop_command(
         "start",
         "--folder",
         str(tmp_path / "srv"),
         "--admin",
         "nobody",
-        "--port",
-        ports[0],
-        "--hub-port",
-        ports[1],
-        "--proxy-api-port",
-        ports[2],
+        *port_options(free_ports(3)),
         "--proxy",
         str(tmp_path / "no" / "configurable-http-proxy"),
         check=False,
@@ -306,52 +285,14 @@ class Workshop:
         log = self.settings.state / "jupyterhub.log"
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else "(no log)"
 
-    def as_account(self, name, *args, role="participant", cwd=None, check=True, timeout=600):
+    def as_account(self, name, *args, **options):
         """Run the course's Python as `name`, as a command in their JupyterLab terminal would."""
-        user = pwd.getpwnam(name)
-        env = {
-            "HOME": user.pw_dir,
-            "USER": name,
-            "LOGNAME": name,
-            "LANG": "C.UTF-8",
-            **server_environment(self.settings, role),
-        }
-        result = subprocess.run(
-            [str(self.settings.python), *args],
-            cwd=cwd or user.pw_dir,
-            env=env,
-            user=user.pw_uid,
-            group=user.pw_gid,
-            extra_groups=os.getgrouplist(name, user.pw_gid),
-            umask=0o002 if role == "instructor" else 0o022,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(f"{name}: {' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
-        return result
+        return run_as(self.settings, name, *args, **options)
 
     def instructor_nbgrader(self, *args, check=True):
         return self.as_account(
             INSTRUCTOR, "-m", "nbgrader", *args, role="instructor", cwd=self.settings.grading, check=check
         )
-
-
-def remove_account(name: str) -> None:
-    try:
-        uid = pwd.getpwnam(name).pw_uid
-    except KeyError:
-        return
-    import psutil
-
-    for process in psutil.process_iter(["uids"]):  # processes this test started as the account
-        if process.info["uids"] and process.info["uids"].real == uid:
-            try:
-                process.send_signal(signal.SIGKILL)
-            except psutil.NoSuchProcess:
-                pass
-    subprocess.run(["userdel", "--remove", name], capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -383,59 +324,16 @@ def accounts(scratch):
 
 
 def start_hub(scratch: Path, shared: SharedCourse, folder: Path, people: Path | None, *extra) -> Settings:
-    """Start a hub on free ports; if another program takes one of them before the hub does (the start
-    command checks first and changes nothing then), start again on others."""
-    for attempt in range(3):
-        ports = [str(p) for p in free_ports(3)]
-        result = workshop_command(
-            "start",
-            "--folder",
-            str(folder),
-            "--admin",
-            INSTRUCTOR,
-            "--port",
-            ports[0],
-            "--hub-port",
-            ports[1],
-            "--proxy-api-port",
-            ports[2],
-            "--course-env",
-            str(shared.env),
-            "--home-base",
-            str(scratch / "home"),
-            "--participants-group",
-            GROUPS["participants_group"],
-            "--instructors-group",
-            GROUPS["instructors_group"],
-            *(["--people", str(people)] if people else []),
-            *extra,
-            shared=shared,
-            check=False,
-        )
-        if result.returncode == 2 and "is already in use" in result.stderr and attempt < 2:
-            continue
-        if result.returncode != 0:
-            raise AssertionError(f"workshop start failed:\n{result.stdout}\n{result.stderr}")
-        print(result.stdout)
-        return Settings.load(folder)
-
-
-def stop_hub(settings: Settings) -> None:
-    result = workshop_command("stop", "--folder", str(settings.folder), check=False)
-    pid = hub_pid(settings)
-    if pid:  # the hub this test started did not stop: end it by its id
-        os.kill(pid, signal.SIGKILL)
-    assert result.returncode == 0, result.stderr
+    people_option = ["--people", str(people)] if people else []
+    return workshop_server.start_hub(shared, folder, INSTRUCTOR, scratch / "home", GROUPS, *people_option, *extra)
 
 
 @pytest.fixture(scope="module")
 def hub(scratch, shared, accounts):
     people, _ = accounts
     settings = start_hub(scratch, shared, scratch / "srv", people)
-    passwords_file = next(settings.state.glob("passwords-*.txt"))
-    passwords = dict(line.split() for line in passwords_file.read_text().splitlines() if not line.startswith("#"))
     try:
-        yield Workshop(settings, passwords, scratch)
+        yield Workshop(settings, saved_passwords(settings), scratch)
     finally:
         stop_hub(settings)
 
@@ -650,26 +548,7 @@ def test_a_class_logs_in_submits_and_gets_private_feedback(hub, browser):
 
 
 def account_cpu_seconds(uid: int) -> float:
-    """CPU time of the account's running processes and of the children they have waited for."""
-    import psutil
-
-    total = 0.0
-    for process in psutil.process_iter(["uids"]):
-        try:
-            if process.info["uids"] and process.info["uids"].real == uid:
-                times = process.cpu_times()
-                total += times.user + times.system + times.children_user + times.children_system
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
-def hub_memory(settings) -> int:
-    import psutil
-
-    hub_process = psutil.Process(hub_pid(settings))
-    processes = [hub_process] + [p for p in hub_process.children(recursive=True) if p.uids().real == 0]
-    return sum(p.memory_full_info().pss for p in processes)
+    return cpu_seconds(processes_of(uid))
 
 
 def report_figures(hub, login_seconds, after_login, with_assignment, login_cpu, cpu_seconds, grading_seconds) -> None:
@@ -764,7 +643,7 @@ def test_workshop_mode_uses_two_shared_passwords_and_stops_idle_servers(scratch,
     settings = start_hub(
         scratch,
         shared,
-        scratch / "srv-workshop-mode",
+        scratch / "srv-mode",
         None,
         "--workshop-mode",
         "--idle-timeout",
