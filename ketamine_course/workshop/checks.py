@@ -12,14 +12,7 @@ import subprocess
 from pathlib import Path
 
 from ketamine_course.runtime import ports
-from ketamine_course.workshop.settings import (
-    ACCOUNT_NAME,
-    KERNEL_SOCKET_TAIL,
-    PACKAGE,
-    UNIX_SOCKET_PATH_MAX,
-    Settings,
-    WorkshopError,
-)
+from ketamine_course.workshop.settings import ACCOUNT_NAME, PACKAGE, Settings, WorkshopError
 
 
 def require_root(doing: str) -> None:
@@ -48,13 +41,6 @@ def check_settings(settings: Settings) -> None:
         raise WorkshopError("Participants and instructors need two different groups.")
     if settings.class_size < 1:
         raise WorkshopError("--class-size is how many people may sign in at the same moment: at least 1.")
-    longest = len(str(settings.runtime)) + KERNEL_SOCKET_TAIL
-    if longest > UNIX_SOCKET_PATH_MAX:
-        raise WorkshopError(
-            f"The workshop folder {settings.folder} is too long a path: kernels' sockets inside it would need "
-            f"{longest} characters, and a socket's path may have {UNIX_SOCKET_PATH_MAX}. Choose a folder of at "
-            f"most {UNIX_SOCKET_PATH_MAX - KERNEL_SOCKET_TAIL - len('/runtime')} characters with --folder."
-        )
 
 
 def check_address(settings: Settings) -> None:

@@ -31,7 +31,8 @@ def prepare_folders(settings: Settings) -> None:
     os.chmod(settings.exchange, 0o1777)  # nbgrader's exchange: everyone writes, only owners delete
     settings.state.mkdir(exist_ok=True)
     os.chmod(settings.state, 0o700)
-    settings.runtime.mkdir(exist_ok=True)
+    settings.runtime.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.runtime.parent, 0o755)
     os.chmod(settings.runtime, 0o711)  # each account passes through to its own folder, never lists the others
     database = settings.state / "jupyterhub.sqlite"
     if not database.exists():
@@ -70,7 +71,7 @@ def write_server_config(settings: Settings) -> None:
 
     Submissions leave behind what the course's own nbgrader_config.py leaves behind: course_copy.LEFT_BEHIND.
     Participants' kernels talk to their server over IPC sockets in the account's own runtime folder
-    (servers.runtime_folder), not TCP ports of 127.0.0.1: a class's kernels starting at the same moment
+    (Settings.runtime_folder), not TCP ports of 127.0.0.1: a class's kernels starting at the same moment
     cannot pick the same port (jupyter_client issue 487).
     """
     for role in ROLES:

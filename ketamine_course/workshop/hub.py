@@ -5,6 +5,7 @@ it is doing, and add accounts while it runs.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -206,6 +207,7 @@ def stop(settings: Settings) -> int:
         except (OSError, ValueError):
             pass
     (settings.state / "jupyterhub.pid").unlink(missing_ok=True)
+    shutil.rmtree(settings.runtime, ignore_errors=True)  # the servers' runtime files and kernel sockets
     note = "" if clean else " (it had to be killed; check that no single-user servers are left: workshop status)"
     console_progress.summary(f"Workshop server stopped in {console_progress.duration(timer.elapsed)}{note}.")
     return 0

@@ -70,7 +70,7 @@ def configure_spawner(spawner, settings: Settings) -> None:
 
     Participants: their home, the teaching notebooks in ~/course, Start here first. Instructors: the
     grading folder, where formgrader and the nbgrader commands find the course and the gradebook.
-    Everyone: a runtime folder of their own in the workshop folder (short paths for kernels' sockets).
+    Everyone: a runtime folder of their own under /run/ketamine-course (short paths for kernels' sockets).
     """
     name = spawner.user.name
     role = role_of(name, settings)

@@ -5,6 +5,7 @@ to the hub as KETAMINE_WORKSHOP_* environment variables, and the one error every
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -27,10 +28,10 @@ PACKAGE = Path(__file__).resolve().parents[1]  # the course's package, which eve
 # holds"): a login costs about 4 CPU-seconds (the server, the first kernel, the hub's share).
 CPU_SECONDS_A_LOGIN = 4
 SPAWN_TIMEOUT_FLOOR = 120  # seconds the hub waits for any server, however small the class
-# A kernel's IPC socket: <runtime folder>/<uid>/kernel-<36-character id>-ipc-<1..5>, at most 107
-# characters (a Unix socket's path); a uid has up to 10 digits.
-KERNEL_SOCKET_TAIL = len("/0123456789/kernel-") + 36 + len("-ipc-1")
-UNIX_SOCKET_PATH_MAX = 107
+# Each account's Jupyter runtime files, kernels' IPC sockets among them, live in a short path of their own:
+# a Unix socket's path has at most 107 characters, and <home>/.local/share/jupyter/runtime/kernel-<id>-ipc-1
+# (or a long workshop folder) can have more.
+RUNTIME_ROOT = Path("/run/ketamine-course")
 
 
 class WorkshopError(CourseError):
@@ -72,7 +73,12 @@ class Settings:
     grading = _in_workshop_folder("grading")
     jupyter_config = _in_workshop_folder("jupyter")
     state = _in_workshop_folder("state")
-    runtime = _in_workshop_folder("runtime")  # each account's Jupyter runtime files and kernel sockets
+
+    @property
+    def runtime(self) -> Path:
+        """This workshop's runtime folder: one folder an account for its Jupyter runtime files and kernel
+        sockets, named after the workshop folder (several workshops may run on one machine)."""
+        return RUNTIME_ROOT / hashlib.sha256(str(self.folder).encode()).hexdigest()[:12]
 
     @property
     def spawn_timeout(self) -> int:
@@ -83,7 +89,8 @@ class Settings:
 
     def runtime_folder(self, uid: int) -> Path:
         """An account's Jupyter runtime folder (JUPYTER_RUNTIME_DIR): its server's files and its kernels'
-        connection files and IPC sockets, kept short for the sockets' paths."""
+        connection files and IPC sockets (/run/ketamine-course/<12 hex digits>/<uid>/kernel-<id>-ipc-1:
+        at most 90 characters)."""
         return self.runtime / str(uid)
 
     @property
