@@ -90,7 +90,7 @@ class Settings:
     def runtime_folder(self, uid: int) -> Path:
         """An account's Jupyter runtime folder (JUPYTER_RUNTIME_DIR): its server's files and its kernels'
         connection files and IPC sockets (/run/ketamine-course/<12 hex digits>/<uid>/kernel-<id>-ipc-1:
-        at most 90 characters)."""
+        at most 94 characters)."""
         return self.runtime / str(uid)
 
     @property
