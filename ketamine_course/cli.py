@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ketamine_course.content import course_facts
 from ketamine_course.core.errors import CourseError
-from ketamine_course.runtime import nbgrader
+from ketamine_course.runtime import lab_settings, nbgrader
 from ketamine_course.storage.paths import course_root
 
 # Modules that add subcommands; each has add_commands(subparsers). Imported only when the CLI runs.
@@ -50,8 +50,7 @@ def jupyter_lab_command(root: Path, port: int, open_browser: bool) -> list:
         f"--ServerApp.root_dir={root}",
         f"--LabApp.default_url=/lab/tree/{course_facts().start_page}",
         f"--ServerApp.open_browser={open_browser}",
-        # The course's JupyterLab defaults: every cell rendered (short notebooks), no news pop-ups.
-        f"--LabApp.app_settings_dir={Path(__file__).resolve().parent / 'lab_settings'}",
+        *lab_settings.command_line_options(lab_settings.lab_config()),
         *as_root,
     ]
 
