@@ -68,7 +68,8 @@ def main(argv: list) -> int:
     try:
         python = set_up()
     except subprocess.CalledProcessError as failed:
-        print(f"Setting up the course failed ({' '.join(failed.cmd[3:])}); see the messages above.", file=sys.stderr)
+        step = " ".join(str(part) for part in failed.cmd)
+        print(f"Setting up the course failed at `{step}`; see the messages above.", file=sys.stderr)
         return 1
     command = ["--help"] if argv[0] == "help" else argv
     try:
