@@ -133,7 +133,7 @@ def test_no_code_is_shown_or_read_out_in_any_module_and_no_news_prompt(lab, page
             assert line not in shown, f"{path} shows code: {line!r}"
             assert line not in read_out, f"{path} exposes code to assistive technology: {line!r}"
         assert panel.locator(".jp-InputPlaceholder:visible, .jp-InputPrompt:visible").count() == 0, path
-        for session in api(base, token, "/api/sessions"):  # one kernel at a time on the server
-            api(base, token, f"/api/sessions/{session['id']}", method="DELETE")
+        for kernel in api(base, token, "/api/kernels"):  # one kernel at a time on the server
+            api(base, token, f"/api/kernels/{kernel['id']}", method="DELETE")
     page.screenshot(path=str(ARTIFACTS / "no_code_last_module.png"), full_page=False)
     assert page.get_by_text("official Jupyter news").count() == 0, "JupyterLab asks about news"
