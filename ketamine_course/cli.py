@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 from ketamine_course.content import course_facts
 from ketamine_course.core.errors import CourseError
-from ketamine_course.runtime import nbgrader
+from ketamine_course.runtime import lab_settings, nbgrader
 from ketamine_course.storage.paths import course_root
 
 # Modules that add subcommands; each has add_commands(subparsers). Imported only when the CLI runs.
@@ -33,6 +34,8 @@ COMMAND_MODULES = [
     "instructor.item_analysis",
     "workshop.commands",
 ]
+# The workshop server runs on Linux only (Unix accounts); elsewhere its commands are not loaded.
+POSIX_ONLY_COMMAND_MODULES = {"workshop.commands"}
 
 
 def jupyter_lab_command(root: Path, port: int, open_browser: bool) -> list:
@@ -47,8 +50,7 @@ def jupyter_lab_command(root: Path, port: int, open_browser: bool) -> list:
         f"--ServerApp.root_dir={root}",
         f"--LabApp.default_url=/lab/tree/{course_facts().start_page}",
         f"--ServerApp.open_browser={open_browser}",
-        # The course's JupyterLab defaults: every cell rendered (short notebooks), no news pop-ups.
-        f"--LabApp.app_settings_dir={Path(__file__).resolve().parent / 'lab_settings'}",
+        *lab_settings.command_line_options(lab_settings.lab_config()),
         *as_root,
     ]
 
@@ -61,15 +63,24 @@ def cmd_open(args) -> int:
         flush=True,
     )
     os.chdir(root)
-    command = jupyter_lab_command(root, args.port, not args.no_browser)
-    os.execve(command[0], command, nbgrader.environment_with_bin_on_path())
+    return hand_over(jupyter_lab_command(root, args.port, not args.no_browser))
 
 
 def cmd_nbgrader(args) -> int:
-    root = course_root()
-    os.chdir(root)
-    command = nbgrader.command(*args.rest)
-    os.execve(command[0], command, nbgrader.environment_with_bin_on_path())
+    os.chdir(course_root())
+    return hand_over(nbgrader.command(*args.rest))
+
+
+def hand_over(command: list) -> int:
+    """Run `command` (no shell) with this environment's bin on PATH: in place of this process on POSIX;
+    on Windows, whose exec starts a detached process, as a child whose exit status is returned."""
+    env = nbgrader.environment_with_bin_on_path()
+    if os.name == "posix":
+        os.execve(command[0], command, env)
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:  # Ctrl+C has already reached the child in the same console
+        return 130
 
 
 def main(argv=None) -> int:
@@ -92,6 +103,8 @@ def _run(argv: list) -> int:
     p_open.set_defaults(run=cmd_open)
     sub.add_parser("nbgrader", help="run an nbgrader command from the course root")
     for name in COMMAND_MODULES:
+        if name in POSIX_ONLY_COMMAND_MODULES and os.name != "posix":
+            continue
         importlib.import_module(f"ketamine_course.{name}").add_commands(sub)
     args = parser.parse_args(argv)
     return args.run(args)

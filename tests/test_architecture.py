@@ -44,7 +44,7 @@ FLOORS = {
 OUTSIDE_ALLOWED = {
     "core": {"pydantic"},
     "content": {"pydantic", "yaml"},
-    "storage": {"platformdirs"},
+    "storage": {"platformdirs", "filelock"},
     "runtime": {"nbgrader", "traitlets", "tqdm", "psutil"},
     "grading": set(),
 }
@@ -255,3 +255,57 @@ def test_the_tests_mirror_the_package():
         f"test folders with no floor: {sorted(folders - set(FLOORS) - {'course'})}"
     )
     assert [p.name for p in tests.glob("test_*.py")] == ["test_architecture.py"]
+
+
+# Standard-library modules that exist on POSIX systems only (Windows has none of them).
+POSIX_ONLY = {
+    "fcntl",
+    "pwd",
+    "grp",
+    "termios",
+    "tty",
+    "pty",
+    "resource",
+    "posix",
+    "syslog",
+    "crypt",
+    "spwd",
+    "nis",
+    "readline",
+}
+# The workshop server is Linux-only (Unix accounts, JupyterHub); the rest of the package runs on every laptop.
+LEARNER_ENTRY_POINTS = ["ketamine_course.ui", "ketamine_course.grading", "ketamine_course.cli"]
+
+
+def learner_modules() -> dict:
+    """Every module of the package a learner's laptop loads, with the module that first leads to it: the
+    imports of ui, grading and cli followed to the end, with the command modules cli loads everywhere."""
+    from ketamine_course import cli
+
+    paths = {name: path for name, path in MODULES}
+    everywhere = [f"ketamine_course.{m}" for m in cli.COMMAND_MODULES if m not in cli.POSIX_ONLY_COMMAND_MODULES]
+    reached = dict.fromkeys(LEARNER_ENTRY_POINTS, "an entry point")
+    reached.update(dict.fromkeys(everywhere, "ketamine_course.cli"))
+    waiting = list(reached)
+    while waiting:
+        name = waiting.pop()
+        for target, _ in imports_of(paths[name]):
+            if target in paths and target not in reached:
+                reached[target] = name
+                waiting.append(target)
+    return reached
+
+
+def test_nothing_a_learner_runs_is_posix_only():
+    """The course runs on Windows too: no module on a learner's path imports a POSIX-only module, at any
+    depth, and none of them loads the workshop server."""
+    paths = {name: path for name, path in MODULES}
+    reached = learner_modules()
+    assert {"ketamine_course.storage.json_files", "ketamine_course.selfstudy.grade_my_work"} <= set(reached)
+    workshop = sorted(f"{name} (from {by})" for name, by in reached.items() if floor_of(name) == "workshop")
+    assert not workshop, f"learner modules load the Linux-only workshop server: {workshop}"
+    for name in reached:
+        for target, line in imports_of(paths[name]):
+            assert target.split(".")[0] not in POSIX_ONLY, (
+                f"{paths[name].relative_to(REPO)}:{line} imports {target}, which Windows does not have"
+            )

@@ -347,13 +347,13 @@ class KeepOnlyAnswerFiles(Preprocessor):
         return nb, resources
 
     def _course_files(self, assignment) -> set:
-        """Relative paths of the files autograde copies from the source folder (never notebooks)."""
+        """Relative paths (with forward slashes on every system) of the files autograde copies from the source folder (never notebooks)."""
         try:
             from nbgrader.coursedir import CourseDirectory
 
             coursedir = CourseDirectory(config=self.config)
             source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-            return {str(p.relative_to(source)) for p in source.rglob("*") if p.is_file() and p.suffix != ".ipynb"}
+            return {p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file() and p.suffix != ".ipynb"}
         except Exception:  # no course directory: keep nothing extra
             return set()
 

@@ -1,12 +1,12 @@
 """Writing files safely: under a lock, atomically, and never losing an unreadable file.
 
 The one atomic writer of the course: the answer store, the progress record, handouts and the
-workshop's settings all write through `write_atomically`.
+workshop's settings all write through `write_atomically`. Nothing here is POSIX-only: the lock is
+`filelock`'s (an OS lock on Linux, macOS and Windows) and the permissions are set by path.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import tempfile
@@ -14,16 +14,14 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from filelock import FileLock
+
 
 @contextmanager
 def locked(lock_path: Path):
     """An exclusive lock on `lock_path` (created if missing) for the duration of the block."""
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with FileLock(lock_path):
+        yield
 
 
 def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
@@ -34,7 +32,7 @@ def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
     """
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(handle, mode)
+        os.chmod(temp_name, mode)  # by path: os.fchmod is POSIX-only before Python 3.13
         with os.fdopen(handle, "w", encoding="utf-8") as temp:
             temp.write(text)
             temp.flush()

@@ -9,10 +9,9 @@ import json
 import os
 import shutil
 
-from ketamine_course.runtime import course_copy
-from ketamine_course.workshop.settings import COURSE_ID, PACKAGE, ROLES, Settings
+from ketamine_course.runtime import course_copy, lab_settings
+from ketamine_course.workshop.settings import COURSE_ID, ROLES, Settings
 
-LAB_SETTINGS = PACKAGE / "lab_settings"
 # The nbgrader pieces a participant does not need: grading, assignment authoring and the course list.
 PARTICIPANT_SERVER_EXTENSIONS_OFF = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 PARTICIPANT_LAB_PLUGINS_OFF = (
@@ -84,12 +83,15 @@ def write_server_config(settings: Settings) -> None:
             f"c.Exchange.root = {str(settings.exchange)!r}",
             f"c.CourseDirectory.ignore = {list(course_copy.LEFT_BEHIND)!r}",
         ]
-        server = {"LabApp": {"app_settings_dir": str(LAB_SETTINGS)}}
+        # Participants see no code (the course's style sheet); instructors edit the source notebooks.
+        server = lab_settings.lab_config(show_no_code=role != "instructor")
         page = {}
         if role == "instructor":
             lines.append(f"c.CourseDirectory.root = {str(settings.grading)!r}")
         else:
-            server["ServerApp"] = {"jpserver_extensions": {name: False for name in PARTICIPANT_SERVER_EXTENSIONS_OFF}}
+            server.setdefault("ServerApp", {})["jpserver_extensions"] = {
+                name: False for name in PARTICIPANT_SERVER_EXTENSIONS_OFF
+            }
             server["KernelManager"] = {"transport": "ipc"}
             page["disabledExtensions"] = {name: True for name in PARTICIPANT_LAB_PLUGINS_OFF}
         (folder / "nbgrader_config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")

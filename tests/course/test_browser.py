@@ -1,7 +1,9 @@
 """A clinician and a student in a real JupyterLab, in headless Chromium (Debian's), driven by Playwright."""
 from __future__ import annotations
 
+import json
 import shutil
+import urllib.request
 
 import pytest
 import yaml
@@ -43,6 +45,7 @@ def test_clinician_runs_start_here_and_gets_instant_feedback(lab, page):
     box.get_by_text("Esketamine nasal spray, given in a certified healthcare setting").click()
     feedback.get_by_text("Correct.").wait_for()
     page.screenshot(path=str(ARTIFACTS / "start_here_feedback.png"), full_page=False)
+    assert page.locator(".jp-InputPrompt:visible, .jp-OutputPrompt:visible").count() == 0, "no [1]: prompts"
     assert page.get_by_role("menuitem", name="Nbgrader").is_visible(), "nbgrader's JupyterLab menu is there"
 
 
@@ -85,3 +88,52 @@ def test_server_refuses_requests_without_the_token(lab):
     with urllib.request.urlopen(f"{base}/api/contents/course?token={token}", timeout=10) as reply:
         assert reply.status == 200
     assert base.startswith("http://127.0.0.1:")
+
+
+MODULES = sorted(
+    str(p.relative_to(REPO)) for p in [*REPO.glob("course/*.ipynb"), *REPO.glob("assignments/*/*.ipynb")]
+)
+
+
+def code_lines(notebook_path) -> set:
+    """The lines of the notebook's code cells long enough not to occur in prose by chance."""
+    cells = json.loads(notebook_path.read_text(encoding="utf-8"))["cells"]
+    return {
+        line.strip()
+        for cell in cells
+        if cell["cell_type"] == "code"
+        for line in "".join(cell["source"]).splitlines()
+        if len(line.strip()) >= 8
+    }
+
+
+def api(base, token, path, method="GET"):
+    request = urllib.request.Request(f"{base}{path}?token={token}", method=method)
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return json.loads(reply.read() or b"null")
+
+
+@pytest.mark.kernel  # JupyterLab starts each notebook's kernel when it opens it
+def test_no_code_is_shown_or_read_out_in_any_module_and_no_news_prompt(lab, page):
+    """Every module and released assignment as JupyterLab opened by the course shows it: no line of any code
+    cell's source in the visible text or in the accessibility tree, no prompt numbers, and no question
+    about Jupyter news."""
+    root, base, token = lab
+    fetch_news = api(base, token, "/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    assert fetch_news["schema"]["properties"]["fetchNews"]["default"] == "false"
+    for path in MODULES:
+        cells = len(json.loads((REPO / path).read_text(encoding="utf-8"))["cells"])
+        page.goto(f"{base}/lab/workspaces/no-code/tree/{path}?reset&token={token}")
+        panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        page.wait_for_function(
+            "n => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').length >= n", arg=cells
+        )
+        shown, read_out = panel.inner_text(), panel.aria_snapshot()
+        for line in code_lines(REPO / path):
+            assert line not in shown, f"{path} shows code: {line!r}"
+            assert line not in read_out, f"{path} exposes code to assistive technology: {line!r}"
+        assert panel.locator(".jp-InputPlaceholder:visible, .jp-InputPrompt:visible").count() == 0, path
+        for kernel in api(base, token, "/api/kernels"):  # one kernel at a time on the server
+            api(base, token, f"/api/kernels/{kernel['id']}", method="DELETE")
+    page.screenshot(path=str(ARTIFACTS / "no_code_last_module.png"), full_page=False)
+    assert page.get_by_text("official Jupyter news").count() == 0, "JupyterLab asks about news"

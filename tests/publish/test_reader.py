@@ -20,7 +20,7 @@ import pytest
 
 from ketamine_course.publish import reader
 
-from conftest import ARTIFACTS, copy_course, course_env
+from conftest import ARTIFACTS, REPO, copy_course, course_env
 
 pytestmark = pytest.mark.xdist_group("browser")  # the reading server is shared by its tests; see conftest.py
 
@@ -293,3 +293,18 @@ def test_quick_checks_answered_in_reader_mode_show_on_the_progress_dashboard(ser
     assert dashboard.locator("img[alt^='Bar chart']").count() == 2
     assert "ui.my_progress" not in page.locator("body").inner_text()
     page.screenshot(path=str(ARTIFACTS / "reader_dashboard.png"))
+
+
+# Instructions that hold only in JupyterLab (a reader page runs by itself and has no menus or toolbar).
+LAB_ONLY_WORDS = re.compile(r"Run All|Run →|Kernel →|File → Save|toolbar|change (any )?code", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("notebook", sorted((REPO / "course").glob("*.ipynb")), ids=lambda p: p.name)
+def test_a_reader_page_asks_for_nothing_that_only_jupyterlab_has(notebook):
+    """What reader mode shows of a module says nothing true only in JupyterLab ("choose Run All"), unless it
+    says that it is about JupyterLab; the JupyterLab-only instructions are in cells tagged lab-only."""
+    page = reader.reading_version(nbformat.read(notebook, as_version=4))
+    for cell in page.cells:
+        for paragraph in cell.source.split("\n\n"):
+            if LAB_ONLY_WORDS.search(paragraph):
+                assert "JupyterLab" in paragraph, f"{notebook.name}: {paragraph!r}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -141,3 +142,43 @@ def test_the_one_command_grades_and_prints_the_feedback_page(learner):
         timeout=120,
     )
     assert made.returncode == 0 and "Certificate: " in made.stdout and "passed" in made.stdout
+
+
+# As on Windows, which has no fcntl: `import fcntl` raises ImportError in this process, before the course loads.
+WITHOUT_FCNTL = """\
+import json, sys
+sys.modules["fcntl"] = None
+from pathlib import Path
+from ketamine_course.selfstudy import grade_my_work
+from ketamine_course.storage import answer_store, progress_record
+root, folder, right = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
+for item_id, value in right.items():
+    answer_store.save_answer(item_id, value, folder=folder)
+progress_record.record("m0.q1", "b", 1.0)
+grade = grade_my_work.grade_my_work(sys.argv[4], folder=folder, root=root)
+print(json.dumps({
+    "stored": answer_store.read_store(folder).answers == right,
+    "progress": sorted(progress_record.read().answers),
+    "score": grade.auto_score,
+    "fcntl_loaded": sys.modules["fcntl"] is not None,
+}))
+"""
+
+
+@pytest.mark.kernel
+def test_answers_progress_and_grade_my_work_need_no_fcntl(solo_course, tmp_path):
+    """The answer store, the progress record and grade my work (with its real nbgrader run) work where
+    `fcntl` does not exist, as on Windows."""
+    root, _ = solo_course
+    folder = tmp_path / ASSIGNMENT
+    shutil.copytree(root / "assignments" / ASSIGNMENT, folder, ignore=shutil.ignore_patterns("answers*.json", ".*"))
+    result = subprocess.run(
+        [str(BIN / "python"), "-c", WITHOUT_FCNTL, str(root), str(folder), json.dumps(FIXTURE["right"]), ASSIGNMENT],
+        env=course_env(KETAMINE_COURSE_DATA=str(tmp_path / "data")),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome == {"stored": True, "progress": ["m0.q1"], "score": FIXTURE["auto_points"], "fcntl_loaded": False}

@@ -52,8 +52,9 @@ from workshop_server import (
 )
 
 from ketamine_course import content
-from ketamine_course.runtime import course_copy
+from ketamine_course.runtime import course_copy, lab_settings
 from ketamine_course.workshop.checks import check_address, check_settings, check_shared_environment, ensure_proxy
+from ketamine_course.workshop.folders import write_server_config
 from ketamine_course.workshop.people import Person, account, read_people
 from ketamine_course.workshop.servers import account_memory
 from ketamine_course.workshop.settings import COURSE_ID, SPAWN_TIMEOUT_FLOOR, Settings, WorkshopError
@@ -154,6 +155,25 @@ def test_settings_travel_to_the_hub_unchanged():
         proxy=Path("/opt/chp"),
     )
     assert Settings.from_environment(settings.to_environment()) == settings
+
+
+def test_participants_servers_show_no_code_and_instructors_see_it(tmp_path):
+    """Every server gets the course's JupyterLab defaults; participants' servers also its style sheet, which
+    shows no code (instructors edit the source notebooks). The Kubernetes image's participants likewise."""
+    settings = Settings(folder=tmp_path, admin="x")
+    write_server_config(settings)
+    for role, styled in (("participant", True), ("instructor", False)):
+        config = json.loads((settings.config_folder(role) / "jupyter_server_config.json").read_text())
+        assert config["LabApp"]["app_settings_dir"] == str(lab_settings.LAB_SETTINGS)
+        assert config["LabApp"].get("custom_css", False) is styled, role
+    participant = json.loads((settings.config_folder("participant") / "jupyter_server_config.json").read_text())
+    assert (Path(participant["ServerApp"]["tornado_settings"]["static_custom_path"][0]) / "custom.css").is_file()
+    assert participant["ServerApp"]["jpserver_extensions"]["nbgrader.server_extensions.formgrader"] is False
+    image = json.loads((REPO / "workshop/kubernetes/jupyter/participants/jupyter_server_config.json").read_text())
+    assert image["LabApp"]["custom_css"] is True
+    assert image["ServerApp"]["tornado_settings"]["static_custom_path"][0].endswith(
+        "ketamine_course/lab_settings/custom"
+    )
 
 
 def test_a_taken_port_gives_a_clear_error_and_starts_nothing(tmp_path):
