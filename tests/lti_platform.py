@@ -143,7 +143,6 @@ class MockPlatform:
             },
         }
         for name, value in changes.items():
-            name = name.replace("__", "/")
             if value is None:
                 claims.pop(name, None)
             else:
