@@ -46,6 +46,7 @@ class Platform:
     private_key: str  # path of the tool's RSA private key (PEM), outside the repository
     account_prefix: str = "lti"
     key_id: str = TOOL_KEY_ID
+    token_audience: str = ""  # the audience of the tool's token request, when the platform wants other than token_url
 
 
 class LaunchRefused(Exception):
