@@ -151,27 +151,31 @@ def ensure_account(settings: Settings, name: str, role: str) -> None:
         run_checked(["gpasswd", "--delete", name, other], f"Removing {name} from {other}")
 
 
+ANOTHER_TOOL = "the id token was issued for another tool, not this registration's client id"
+NO_COOKIE = (
+    "this browser did not start the login (its login cookie is missing); start again from the platform and "
+    "allow cookies for this site"
+)
+REASONS = {  # what the library (or PyJWT) says -> what the error page says
+    "signature verification failed": "the id token's signature does not match the platform's published keys "
+    "(JWKS); check jwks_url in the registration",
+    "signature has expired": "the id token has expired; start again from the platform (and check this machine's clock)",
+    "invalid audience": ANOTHER_TOOL,
+    "audience doesn't match": ANOTHER_TOOL,
+    "invalid issuer": "the id token comes from another platform than the registered issuer",
+    "issued too long ago": "the id token is too old; start again from the platform",
+    "nonce mismatch": "the id token does not answer this browser's login request (nonce mismatch); start again "
+    "from the platform",
+    "missing nonce state cookie": NO_COOKIE,
+    "state missing from cookies": NO_COOKIE,
+    "unable to find a signing key": "the id token is signed with a key the platform does not publish (JWKS)",
+}
+
+
 def refusal(problem: Exception) -> str:
     """A plain sentence for why a launch was refused."""
     text = str(getattr(problem, "log_message", None) or problem)
-    plain = {
-        "Signature verification failed": "the id token's signature does not match the platform's published keys "
-        "(JWKS); check jwks_url in the registration",
-        "Signature has expired": "the id token has expired; start again from the platform (and check this "
-        "machine's clock)",
-        "Invalid audience": "the id token was issued for another tool, not this registration's client id",
-        "Audience doesn't match": "the id token was issued for another tool, not this registration's client id",
-        "Invalid issuer": "the id token comes from another platform than the registered issuer",
-        "issued too long ago": "the id token is too old; start again from the platform",
-        "nonce mismatch": "the id token does not answer this browser's login request (nonce mismatch); start again "
-        "from the platform",
-        "Missing nonce state cookie": "this browser did not start the login (its login cookie is missing); start "
-        "again from the platform and allow cookies for this site",
-        "state missing from cookies": "this browser did not start the login (its login cookie is missing); start "
-        "again from the platform and allow cookies for this site",
-        "Unable to find a signing key": "the id token is signed with a key the platform does not publish (JWKS)",
-    }
-    reason = next((said for known, said in plain.items() if known.lower() in text.lower()), text)
+    reason = next((said for known, said in REASONS.items() if known in text.lower()), text)
     return f"The launch from the learning platform was refused: {reason}."
 
 
