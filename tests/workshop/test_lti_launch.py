@@ -38,7 +38,9 @@ from test_workshop_hub import (
 )
 
 from ketamine_course.core import lti
+from ketamine_course.workshop.lti import check_platform
 from ketamine_course.workshop.people import account, in_group
+from ketamine_course.workshop.settings import Settings, WorkshopError
 
 from conftest import ARTIFACTS
 
@@ -197,3 +199,25 @@ def test_forged_launches_are_refused_with_a_clear_message(lti_hub, platform):
     status, page = post_launch(platform, list(jar), platform.id_token("guest", nonce), state)
     assert status == 403 and "no course role the course knows" in page
     assert account(account_of(platform, "guest")) is None, "a refused launch creates no account"
+
+
+def test_a_registration_with_mistakes_is_named_before_anything_starts(tmp_path):
+    registration = tmp_path / "platform.json"
+    registration.write_text(
+        json.dumps({"issuer": "moodle.example.org", "client_id": "x", "deployment_ids": "1", "private_key": "/no/key"})
+    )
+    with pytest.raises(WorkshopError) as problem:
+        check_platform(Settings(auth="lti", lti_platform=registration))
+    message = str(problem.value)
+    assert "issuer 'moodle.example.org' is not an http(s) URL" in message
+    assert "jwks_url is missing" in message and "token_url is missing" in message
+    assert "the tool's private key /no/key does not exist" in message
+    (tmp_path / "key.pem").write_text("not a key")
+    site = "https://moodle.example.org"
+    good = {"issuer": site, "client_id": "x", "deployment_ids": ["1"], "private_key": str(tmp_path / "key.pem")}
+    good |= {"login_url": f"{site}/auth", "jwks_url": f"{site}/certs", "token_url": f"{site}/token"}
+    registration.write_text(json.dumps(good))
+    with pytest.raises(WorkshopError, match="not an unencrypted PEM RSA key"):
+        check_platform(Settings(auth="lti", lti_platform=registration))
+    with pytest.raises(WorkshopError, match="--lti-platform"):
+        check_platform(Settings(auth="lti"))
