@@ -184,7 +184,7 @@ def _hub_classes():
     from jupyterhub.handlers import BaseHandler
     from ltiauthenticator.lti13.auth import LTI13Authenticator
     from ltiauthenticator.lti13.error import LoginError, ValidationError
-    from ltiauthenticator.lti13.handlers import LTI13CallbackHandler
+    from ltiauthenticator.lti13.handlers import LTI13CallbackHandler, LTI13LoginInitHandler
     from tornado.web import HTTPError
 
     class LaunchHandler(LTI13CallbackHandler):
@@ -206,6 +206,20 @@ def _hub_classes():
                 raise HTTPError(403, "The launch from the learning platform was refused: not allowed on this hub.")
             await self.redirect_to_next_url(user)
 
+    class LoginStartHandler(LTI13LoginInitHandler):
+        """Where the platform starts the login; someone who opens the hub's address directly is told what to do."""
+
+        def post(self):
+            if not self.get_argument("iss", None):
+                raise HTTPError(
+                    400,
+                    "This course opens from your learning platform: follow its link in your course there "
+                    "(this address is where the platform starts the login).",
+                )
+            return super().post()
+
+        get = post
+
     class ToolKeysHandler(BaseHandler):
         """The tool's public key set (JWKS), which the platform uses to check grade passback's requests."""
 
@@ -217,6 +231,7 @@ def _hub_classes():
         """jupyterhub-ltiauthenticator, with the deployment, replayed nonces, course roles and accounts checked."""
 
         login_service = "your learning platform"
+        login_handler = LoginStartHandler
         callback_handler = LaunchHandler
 
         def __init__(self, **kwargs):
@@ -275,6 +290,7 @@ def configure_lti(c, settings: Settings) -> None:
     c.LTI13Authenticator.tool_name = "Ketamine Therapy for Clinicians"
     c.LTI13Authenticator.tool_description = "The course's notebooks, graded with nbgrader"
     c.Authenticator.enable_auth_state = True
+    c.Authenticator.auto_login = True  # no login form: the hub's address says to come from the platform
     c.CryptKeeper.keys = [crypt_key(settings)]
     shared = {k: v for k, v in asdict(platform).items() if k not in ("login_url", "jwks_url")}
     instructors_file(settings, lti.PLATFORM_FILE, json.dumps(shared, indent=1) + "\n")

@@ -199,6 +199,9 @@ def test_forged_launches_are_refused_with_a_clear_message(lti_hub, platform):
     status, page = post_launch(platform, list(jar), platform.id_token("guest", nonce), state)
     assert status == 403 and "no course role the course knows" in page
     assert account(account_of(platform, "guest")) is None, "a refused launch creates no account"
+    with pytest.raises(urllib.error.HTTPError) as direct:  # the hub's address opened directly
+        urllib.request.urlopen(f"{lti_hub.url}/hub/login", timeout=30)
+    assert "This course opens from your learning platform" in html.unescape(direct.value.read().decode())
 
 
 def test_a_registration_with_mistakes_is_named_before_anything_starts(tmp_path):
