@@ -6,7 +6,7 @@ A learner's launch opens their own JupyterLab; an instructor's opens the grading
 formgrader; what grade passback needs is written for the instructors and kept encrypted in the hub's
 auth state. Forged id tokens (another key, another audience, expired, a replayed nonce, another
 deployment, no course role) are refused with a sentence that says why. Needs what
-test_workshop_hub.py needs; its helpers and account prefix are reused, and every account a launch
+test_workshop_hub.py needs; the helpers of tests/workshop_hub.py are shared with it, and every account a launch
 creates is removed at the end.
 """
 
@@ -24,18 +24,10 @@ import urllib.parse
 import urllib.request
 
 import pytest
-import test_workshop_hub
+import workshop_hub
 from lti_platform import INSTRUCTOR as INSTRUCTOR_ROLE
 from lti_platform import LEARNER, STAFF, MockPlatform, User, new_key, pem
-from test_workshop_hub import (
-    GROUPS,
-    PREFIX,
-    nbgrader_menu,
-    new_page,
-    remove_account,
-    start_hub,
-    stop_hub,
-)
+from workshop_hub import GROUPS, PREFIX, nbgrader_menu, new_page, remove_account, start_hub, stop_hub
 
 from ketamine_course.core import lti
 from ketamine_course.workshop.lti import check_platform
@@ -46,7 +38,7 @@ from conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 ACCOUNT_PREFIX = f"{PREFIX}l"
-scratch, shared = test_workshop_hub.scratch, test_workshop_hub.shared  # its module fixtures, here too
+scratch, shared = workshop_hub.scratch, workshop_hub.shared  # module fixtures of the helper, used here
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,9 @@ import os
 import pwd
 import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -35,9 +33,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import workshop_hub
 import yaml
-from lab_browser import CHROMIUM, answer_item, run_all
-from shared_course import SharedCourse, shared_course
+from lab_browser import answer_item, run_all
+from workshop_hub import (
+    GROUPS,
+    INSTRUCTOR,
+    PREFIX,
+    free_ports,
+    nbgrader_menu,
+    needs_machine,
+    new_page,
+    remove_account,
+    start_hub,
+    stop_hub,
+    workshop_command,
+)
 
 from ketamine_course import content
 from ketamine_course.runtime import course_copy
@@ -56,51 +67,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
 NOTEBOOK = FIXTURE["notebook"]
-PREFIX = f"kcws{secrets.token_hex(2)}"
 PARTICIPANTS = [f"{PREFIX}p{number}" for number in (1, 2, 3)]
-INSTRUCTOR = f"{PREFIX}i1"
 OUTSIDER = f"{PREFIX}x"  # a Unix account in neither group
-GROUPS = {"participants_group": f"{PREFIX}-part", "instructors_group": f"{PREFIX}-inst"}
 COURSE_ID = COURSE_ID
-
-
-def needs_machine():
-    if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("useradd"):
-        pytest.skip("the workshop server creates Unix accounts: it needs Linux, root and useradd")
-    if not Path(CHROMIUM).exists() or not shutil.which("node"):
-        pytest.skip("the workshop server test needs Chromium and Node.js")
-
-
-def free_ports(count: int) -> list:
-    sockets, ports = [], []
-    for _ in range(count):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        sockets.append(s)
-        ports.append(s.getsockname()[1])
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def workshop_command(*args, check=True, timeout=300, shared: SharedCourse | None = None) -> subprocess.CompletedProcess:
-    """`ketamine-course workshop ...`, as the organiser (root) runs it: from the course folder, with its Python
-    (with `shared`, the course and environment every account can reach, and the package they import)."""
-    python, course, env = Path(sys.executable), REPO, None
-    if shared is not None:
-        python, course = shared.python, shared.root
-        env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    result = subprocess.run(
-        [str(python), "-m", "ketamine_course.cli", "workshop", *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"workshop {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+scratch, shared = workshop_hub.scratch, workshop_hub.shared  # module fixtures of the helper, used here
 
 
 # ---------------------------------------------------------------- fast checks of the command
@@ -262,30 +232,6 @@ def test_the_kubernetes_files_hold_together():
 # ---------------------------------------------------------------- accounts, an environment, a hub
 
 
-@pytest.fixture(scope="module")
-def scratch():
-    needs_machine()
-    root = Path(tempfile.mkdtemp(prefix="kc-workshop-"))
-    root.chmod(0o711)  # accounts pass through to their homes and the workshop folder, never list it
-    (root / "home").mkdir(mode=0o711)
-    try:
-        yield root
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def shared(scratch) -> SharedCourse:
-    """The course and the Python environment participants' servers run from (tests/shared_course.py):
-    the checkout and its environment when every account can reach them, else a copy in the scratch folder.
-    The proxy is installed in the checkout first, as the start command would, so a copy carries it."""
-    ensure_proxy(Settings(course=REPO, admin="x"))
-    found = shared_course(scratch / "shared")
-    if found.copied:
-        print(f"\nParticipants use a copy of the course and its environment in {found.root.parent}: {found.note}")
-    return found
-
-
 @dataclass
 class Workshop:
     settings: Settings
@@ -338,22 +284,6 @@ class Workshop:
         )
 
 
-def remove_account(name: str) -> None:
-    try:
-        uid = pwd.getpwnam(name).pw_uid
-    except KeyError:
-        return
-    import psutil
-
-    for process in psutil.process_iter(["uids"]):  # processes this test started as the account
-        if process.info["uids"] and process.info["uids"].real == uid:
-            try:
-                process.send_signal(signal.SIGKILL)
-            except psutil.NoSuchProcess:
-                pass
-    subprocess.run(["userdel", "--remove", name], capture_output=True, text=True)
-
-
 @pytest.fixture(scope="module")
 def accounts(scratch):
     """The list file, and clean-up of every account and group it (or the test) creates, whatever happens."""
@@ -382,52 +312,6 @@ def accounts(scratch):
         assert not left, f"accounts not removed: {left}"
 
 
-def start_hub(scratch: Path, shared: SharedCourse, folder: Path, people: Path | None, *extra) -> Settings:
-    """Start a hub on free ports; if another program takes one of them before the hub does (the start
-    command checks first and changes nothing then), start again on others."""
-    for attempt in range(3):
-        ports = [str(p) for p in free_ports(3)]
-        result = workshop_command(
-            "start",
-            "--folder",
-            str(folder),
-            "--admin",
-            INSTRUCTOR,
-            "--port",
-            ports[0],
-            "--hub-port",
-            ports[1],
-            "--proxy-api-port",
-            ports[2],
-            "--course-env",
-            str(shared.env),
-            "--home-base",
-            str(scratch / "home"),
-            "--participants-group",
-            GROUPS["participants_group"],
-            "--instructors-group",
-            GROUPS["instructors_group"],
-            *(["--people", str(people)] if people else []),
-            *extra,
-            shared=shared,
-            check=False,
-        )
-        if result.returncode == 2 and "is already in use" in result.stderr and attempt < 2:
-            continue
-        if result.returncode != 0:
-            raise AssertionError(f"workshop start failed:\n{result.stdout}\n{result.stderr}")
-        print(result.stdout)
-        return Settings.load(folder)
-
-
-def stop_hub(settings: Settings) -> None:
-    result = workshop_command("stop", "--folder", str(settings.folder), check=False)
-    pid = hub_pid(settings)
-    if pid:  # the hub this test started did not stop: end it by its id
-        os.kill(pid, signal.SIGKILL)
-    assert result.returncode == 0, result.stderr
-
-
 @pytest.fixture(scope="module")
 def hub(scratch, shared, accounts):
     people, _ = accounts
@@ -438,12 +322,6 @@ def hub(scratch, shared, accounts):
         yield Workshop(settings, passwords, scratch)
     finally:
         stop_hub(settings)
-
-
-def new_page(browser):
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.set_default_timeout(90_000)
-    return page
 
 
 def log_in(page, base, name, password) -> float:
@@ -467,14 +345,6 @@ def login_refused(page, base, name, password) -> bool:
     page.click("#login_submit")
     page.locator(".login_error").wait_for(timeout=30_000)
     return "Invalid username or password" in page.locator(".login_error").inner_text()
-
-
-def nbgrader_menu(page) -> list:
-    page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
-    menu = page.locator("#jp-mainmenu-nbgrader")
-    menu.locator("li").first.wait_for()
-    items = [text.strip() for text in menu.locator("li").all_inner_texts()]
-    return items
 
 
 def open_assignment_list(page):
