@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "publish.reader",
     "publish.handouts",
     "instructor.cohort",
+    "instructor.grade_passback",
     "instructor.exports",
     "instructor.item_analysis",
     "workshop.commands",

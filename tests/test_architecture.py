@@ -182,6 +182,8 @@ def test_every_outside_import_is_a_declared_dependency():
         "yaml": "pyyaml",
         "IPython": "ipython",
         "jupyterhub_idle_culler": "jupyterhub-idle-culler",
+        "ltiauthenticator": "jupyterhub-ltiauthenticator",
+        "jwt": "pyjwt",
     }
     for name, path in MODULES:
         for target, line in imports_of(path):

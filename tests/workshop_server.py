@@ -1,7 +1,7 @@
 """The workshop server in tests: free ports, the organiser's command, a hub started and stopped, commands
 run as an account, and accounts removed with their processes.
 
-Used by tests/workshop/test_workshop_hub.py (a class in Chromium) and tests/load_client.py (a class over
+Used by tests/workshop_hub.py (the hub of the browser tests) and tests/load_client.py (a class over
 HTTP, for the load test and bench/bench_workshop_load.py).
 """
 

@@ -16,6 +16,7 @@ from hmac import compare_digest
 from jupyterhub.authenticators.shared import SharedPasswordAuthenticator
 
 from ketamine_course.workshop.checks import check_prepared
+from ketamine_course.workshop.lti import configure_lti
 from ketamine_course.workshop.people import group_members, in_group, workshop_passwords
 from ketamine_course.workshop.servers import configure_spawner
 from ketamine_course.workshop.settings import Settings, WorkshopError
@@ -76,7 +77,9 @@ c.Authenticator.admin_users = {settings.admin}
 c.Authenticator.allowed_users = {settings.admin}
 c.Authenticator.allow_all = False  # no open sign-up
 c.Authenticator.allow_existing_users = False  # leaving the group ends access, even for earlier users
-if settings.auth == "shared-password":
+if settings.auth == "lti":  # launches from a learning platform create the accounts (ketamine_course/workshop/lti.py)
+    configure_lti(c, settings)
+elif settings.auth == "shared-password":
     passwords = workshop_passwords(settings)
     c.JupyterHub.authenticator_class = WorkshopPasswordAuthenticator
     c.SharedPasswordAuthenticator.user_password = passwords["participants"]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The workshop server in one command (docs/workshop-server.md). Run as root:
 #   workshop/workshop.sh start --people people.txt --admin NAME [--workshop-mode] [--ip 0.0.0.0 --ssl-key K --ssl-cert C]
+#   workshop/workshop.sh start --lti-platform platform.json --admin NAME    (launches from Moodle, Canvas: LTI 1.3)
 #   workshop/workshop.sh add-participants more-people.txt
 #   workshop/workshop.sh status
 #   workshop/workshop.sh stop

@@ -3,6 +3,7 @@
     ketamine-course grade-cohort ASSIGNMENT [--feedback]   autograde every submission; a failing
                                                            submission is listed, the others are
                                                            still graded
+        [--send-grades]                                    then send-grades (instructor/grade_passback.py)
 
 The summary and the log (reports/grade_cohort_<assignment>.log) also name the submissions in which
 autograde undid changes to the notebook or its files (autograde_guard).
@@ -186,11 +187,17 @@ def grading_changes(root: Path, assignment: str, student: str, coursedir=None) -
 def cmd_grade_cohort(args) -> int:
     run = grade_cohort(args.assignment, feedback=args.feedback)
     console_progress.summary(run.summary())
-    return 1 if run.failures else 0
+    status = 1 if run.failures else 0
+    if args.send_grades:  # then to the learning platform (instructor/grade_passback.py)
+        from ketamine_course.instructor.grade_passback import cmd_send_grades
+
+        status = max(status, cmd_send_grades(args))
+    return status
 
 
 def add_commands(subparsers) -> None:
     grade = subparsers.add_parser("grade-cohort", help="autograde every submitted student of an assignment")
     grade.add_argument("assignment", help="e.g. ps1_mechanism")
     grade.add_argument("--feedback", action="store_true", help="also make each student's feedback page")
+    grade.add_argument("--send-grades", action="store_true", help="then send the scores to the learning platform")
     grade.set_defaults(run=cmd_grade_cohort)

@@ -122,3 +122,30 @@ def _item_position(cell: GradedCell) -> tuple:
     if cell.item is None:
         return (1, 0, cell.name)
     return (0, [i.id for i in assessments()[cell.assignment].items].index(cell.item.id), cell.name)
+
+
+@dataclass(frozen=True)
+class FinalScore:
+    score: float  # after the late penalty, never below zero
+    max_score: float
+    graded: bool  # False while a grade waits for a person, or a cell was not scored
+
+
+def final_scores(gradebook, assignment: str) -> dict:
+    """student -> FinalScore, for every submission of `assignment` in the gradebook."""
+    from nbgrader.api import MissingEntry
+
+    table = read_grades(gradebook, [assignment])
+    waiting = {student for _, student, _ in table.ungraded}
+    try:
+        submissions = gradebook.find_assignment(assignment).submissions
+    except MissingEntry:
+        return {}
+    return {
+        s.student_id: FinalScore(
+            max(0.0, float(s.score or 0) - float(s.late_submission_penalty or 0)),
+            float(s.max_score or 0),
+            s.student_id not in waiting,
+        )
+        for s in submissions
+    }

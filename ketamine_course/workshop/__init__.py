@@ -2,6 +2,7 @@
 
     ketamine-course workshop start --people people.txt --admin NAME   start it (creates what is missing)
     ketamine-course workshop add-participants people.txt              more accounts, while it runs
+    ketamine-course workshop start --lti-platform platform.json ...   log in by launches from Moodle, Canvas...
     ketamine-course workshop status                                   is it running; servers and memory
     ketamine-course workshop stop                                     stop the hub and every server
 
@@ -23,6 +24,8 @@ One module a job, each importing only those above it in this list:
     people     the list file, Unix accounts and groups, first and workshop-mode passwords
     folders    the exchange, the grading course, each role's Jupyter settings, the state folder
     servers    each person's JupyterLab: the hub's pre-spawn hook, its environment, its memory
+    lti        launches from a learning platform (LTI 1.3): its registration, the hub's login, the
+               accounts launches create, what grade passback needs (instructor/grade_passback.py)
     hub        the hub process: start, stop, status, and accounts added while it runs
     commands   `ketamine-course workshop ...`
 

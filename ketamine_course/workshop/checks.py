@@ -29,8 +29,8 @@ def run_checked(command: list, what: str, **kwargs) -> subprocess.CompletedProce
 
 
 def check_settings(settings: Settings) -> None:
-    if settings.auth not in ("pam", "shared-password"):
-        raise WorkshopError(f"Unknown login method {settings.auth!r}: use pam or shared-password.")
+    if settings.auth not in ("pam", "shared-password", "lti"):
+        raise WorkshopError(f"Unknown login method {settings.auth!r}: use pam, shared-password or lti.")
     if not settings.admin:
         raise WorkshopError("Name the workshop's admin account with --admin (or KETAMINE_WORKSHOP_ADMIN).")
     if not ACCOUNT_NAME.match(settings.admin):

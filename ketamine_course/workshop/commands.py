@@ -19,11 +19,13 @@ def _settings_from_args(args) -> Settings:
         if getattr(args, item.name, None) is not None
     }
     values["folder"] = Path(args.folder)
-    for name in ("course", "course_env", "proxy"):
+    for name in ("course", "course_env", "proxy", "lti_platform", "home_base"):
         if values.get(name) is not None:
             values[name] = Path(values[name]).resolve()
     if getattr(args, "workshop_mode", False):
         values["auth"] = "shared-password"
+    if values.get("lti_platform"):
+        values["auth"] = "lti"
     if not values.get("admin"):
         values["admin"] = os.environ.get(ENVIRONMENT_PREFIX + "ADMIN", defaults.admin)
     return dataclasses.replace(defaults, **values)
@@ -86,6 +88,10 @@ def add_commands(subparsers) -> None:
         "--workshop-mode", action="store_true", help="log in with shared workshop passwords instead of Unix passwords"
     )
     start_parser.add_argument("--new-passwords", action="store_true", help="new workshop-mode passwords")
+    start_parser.add_argument(
+        "--lti-platform",
+        help="log in by launches from a learning platform (LTI 1.3): its registration file (docs/workshop-server.md)",
+    )
     start_parser.add_argument("--idle-timeout", type=int, help="seconds idle before a server is stopped (default 3600)")
     start_parser.add_argument("--cull-every", type=int, help="seconds between idle checks (default 300)")
     start_parser.add_argument(

@@ -25,6 +25,7 @@ from ketamine_course.workshop.checks import (
     require_root,
 )
 from ketamine_course.workshop.folders import prepare_folders
+from ketamine_course.workshop.lti import check_platform
 from ketamine_course.workshop.people import add_accounts, ensure_groups, read_people, save_passwords, workshop_passwords
 from ketamine_course.workshop.servers import running_servers
 from ketamine_course.workshop.settings import Settings, WorkshopError, write_private
@@ -71,6 +72,7 @@ def start(
     timer = console_progress.Timer()
     require_root("Starting the workshop server")
     check_settings(settings)
+    check_platform(settings)
     if hub_pid(settings):
         raise WorkshopError(
             f"A workshop server is already running from {settings.folder} (pid {hub_pid(settings)}); "

@@ -57,7 +57,10 @@ class Settings:
     course: Path = field(default_factory=lambda: course_root())  # the course checkout (course/, solutions/...)
     course_env: Path = field(default_factory=lambda: Path(sys.prefix))  # the Python environment servers run from
     admin: str = ""
-    auth: str = "pam"  # "pam": each account's own Unix password; "shared-password": the workshop mode
+    auth: str = "pam"  # "pam": each account's own Unix password; "shared-password": the workshop mode;
+    # "lti": launches from a learning platform (workshop/lti.py)
+    lti_platform: Path | None = None  # the platform's registration (JSON) when auth is "lti"
+    home_base: Path | None = None  # where new accounts' homes go (default /home), also those launches create
     participants_group: str = "participants"
     instructors_group: str = "instructors"
     idle_timeout: int = 3600  # seconds without activity before a server is stopped

@@ -33,15 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import workshop_server
+import workshop_hub
 import yaml
-from lab_browser import CHROMIUM, answer_item, run_all
-from shared_course import SharedCourse, shared_course
+from lab_browser import answer_item, run_all
+from workshop_hub import GROUPS, INSTRUCTOR, PREFIX, nbgrader_menu, needs_machine, new_page, start_hub
 from workshop_server import (
     cpu_seconds,
     free_ports,
     hub_memory,
-    machine_problem,
     port_options,
     processes_of,
     remove_account,
@@ -68,19 +67,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
 NOTEBOOK = FIXTURE["notebook"]
-PREFIX = f"kcws{secrets.token_hex(2)}"
 PARTICIPANTS = [f"{PREFIX}p{number}" for number in (1, 2, 3)]
-INSTRUCTOR = f"{PREFIX}i1"
 OUTSIDER = f"{PREFIX}x"  # a Unix account in neither group
-GROUPS = {"participants_group": f"{PREFIX}-part", "instructors_group": f"{PREFIX}-inst"}
 COURSE_ID = COURSE_ID
-
-
-def needs_machine():
-    if problem := machine_problem():
-        pytest.skip(problem)
-    if not Path(CHROMIUM).exists():
-        pytest.skip("the workshop server test needs Chromium")
+scratch, shared = workshop_hub.scratch, workshop_hub.shared  # module fixtures of the helper, used here
 
 
 # ---------------------------------------------------------------- fast checks of the command
@@ -261,30 +251,6 @@ def test_the_kubernetes_files_hold_together():
 # ---------------------------------------------------------------- accounts, an environment, a hub
 
 
-@pytest.fixture(scope="module")
-def scratch():
-    needs_machine()
-    root = Path(tempfile.mkdtemp(prefix="kc-workshop-"))
-    root.chmod(0o711)  # accounts pass through to their homes and the workshop folder, never list it
-    (root / "home").mkdir(mode=0o711)
-    try:
-        yield root
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def shared(scratch) -> SharedCourse:
-    """The course and the Python environment participants' servers run from (tests/shared_course.py):
-    the checkout and its environment when every account can reach them, else a copy in the scratch folder.
-    The proxy is installed in the checkout first, as the start command would, so a copy carries it."""
-    ensure_proxy(Settings(course=REPO, admin="x"))
-    found = shared_course(scratch / "shared")
-    if found.copied:
-        print(f"\nParticipants use a copy of the course and its environment in {found.root.parent}: {found.note}")
-    return found
-
-
 @dataclass
 class Workshop:
     settings: Settings
@@ -343,11 +309,6 @@ def accounts(scratch):
         assert not left, f"accounts not removed: {left}"
 
 
-def start_hub(scratch: Path, shared: SharedCourse, folder: Path, people: Path | None, *extra) -> Settings:
-    people_option = ["--people", str(people)] if people else []
-    return workshop_server.start_hub(shared, folder, INSTRUCTOR, scratch / "home", GROUPS, *people_option, *extra)
-
-
 @pytest.fixture(scope="module")
 def hub(scratch, shared, accounts):
     people, _ = accounts
@@ -356,12 +317,6 @@ def hub(scratch, shared, accounts):
         yield Workshop(settings, saved_passwords(settings), scratch)
     finally:
         stop_hub(settings)
-
-
-def new_page(browser):
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.set_default_timeout(90_000)
-    return page
 
 
 def log_in(page, base, name, password) -> float:
@@ -385,14 +340,6 @@ def login_refused(page, base, name, password) -> bool:
     page.click("#login_submit")
     page.locator(".login_error").wait_for(timeout=30_000)
     return "Invalid username or password" in page.locator(".login_error").inner_text()
-
-
-def nbgrader_menu(page) -> list:
-    page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
-    menu = page.locator("#jp-mainmenu-nbgrader")
-    menu.locator("li").first.wait_for()
-    items = [text.strip() for text in menu.locator("li").all_inner_texts()]
-    return items
 
 
 def open_assignment_list(page):
