@@ -13,12 +13,10 @@ reflection in `ps1_r1_task`), and every learner's points in every cell.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import sys
 import traceback
 import warnings
-from contextlib import chdir, contextmanager
+from contextlib import chdir
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,11 +147,15 @@ class CohortRun:
     feedback: bool = False
     log: Path = None
     changes: dict = field(default_factory=dict)  # student -> changes the grader undid (autograde_guard)
+    already_graded: list = field(default_factory=list)  # students graded before, unchanged, not graded again
 
     def summary(self) -> str:
         graded = len(self.students) - len(self.failures)
         line = (f"Autograded {graded} of {len(self.students)} students of {self.assignment}"
                 f"{' (with feedback)' if self.feedback else ''} in {console_progress.duration(self.seconds)}")
+        if self.already_graded:
+            line += (f" ({len(self.already_graded)} of them already graded before and unchanged, not graded again; "
+                     "--force grades everyone again)")
         if self.changes:
             listed = _first_few({s: f"{len(found)} change(s)" for s, found in self.changes.items()})
             line += (f"; the grader undid changes to the notebook or its files for {len(self.changes)} student(s), "
@@ -181,6 +183,11 @@ def autograde_student(api, assignment: str, student: str, feedback: bool = False
                 result = api.generate_feedback(assignment, student, force=True)
     except Exception as exc:  # whatever happens to one submission, the others are still graded
         return f"{type(exc).__name__}: {exc}"[:100], traceback.format_exc()
+    return failure_of(result)
+
+
+def failure_of(result: dict):
+    """None for a submission nbgrader graded; else (short reason, nbgrader's log and traceback)."""
     if result["success"]:
         return None
     details = (result.get("log") or "") + "\n" + (result.get("error") or "")
@@ -197,20 +204,6 @@ def short_reason(details: str) -> str:
     if not reasons:
         return "nbgrader could not grade this submission"
     return reasons[-1] if len(reasons[-1]) <= 100 else reasons[-1][:97] + "..."
-
-
-@contextmanager
-def _stderr_into(log_file):
-    """Send what kernels and libraries print on file descriptor 2 to the log, so the bar stays readable."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    os.dup2(log_file.fileno(), 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def check_assignment(root: Path, assignment: str) -> list:
@@ -232,8 +225,13 @@ def check_assignment(root: Path, assignment: str) -> list:
     return students
 
 
-def grade_cohort(assignment: str, root: Path = None, feedback: bool = False, stream=None) -> CohortRun:
-    """Autograde every submitted student of `assignment`, one by one, with a progress bar."""
+def grade_cohort(assignment: str, root: Path = None, feedback: bool = False, stream=None, jobs: int = None,
+                 force: bool = False) -> CohortRun:
+    """Autograde every submitted student of `assignment`, `jobs` at a time on a kernel pool, with a progress bar.
+
+    Submissions graded before and unchanged since are not graded again, unless `force`."""
+    from ketamine_course.instructor.pool_grader import PoolGrader
+
     root = Path(root or course_root()).resolve()
     students = check_assignment(root, assignment)
     run = CohortRun(assignment, students, feedback=feedback)
@@ -241,26 +239,28 @@ def grade_cohort(assignment: str, root: Path = None, feedback: bool = False, str
     run.log.parent.mkdir(parents=True, exist_ok=True)
     timer = console_progress.Timer()
     coursedir = nbgrader.course_directory(root)
-    with nbgrader.in_course(root), open(run.log, "w", encoding="utf-8") as log:
-        api = nbgrader.api(root)
-        with console_progress.bar(total=len(students), unit="student", desc=f"Autograding {assignment}",
-                              stream=stream) as bar:
-            for student in students:
-                log.write(f"--- {student}\n")
-                log.flush()
-                with _stderr_into(log):
-                    failure = autograde_student(api, assignment, student, feedback)
+    with nbgrader.in_course(root), open(run.log, "w", encoding="utf-8") as log, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbgrader's own database warnings, not the learner's business
+        grader = PoolGrader(root, assignment, feedback=feedback, jobs=jobs, output=log)
+        run.already_graded = [] if force else grader.graded_before(students)
+        left = [s for s in students if s not in run.already_graded]
+        log.writelines(f"--- {s}\ngraded before and unchanged since: not graded again\n" for s in run.already_graded)
+        already = f" ({len(run.already_graded)} of {len(students)} already graded)" if run.already_graded else ""
+        with console_progress.bar(total=len(left), unit="student", desc=f"Autograding {assignment}{already}",
+                                  stream=stream) as bar:
+            for student, result in grader.grade(left):
+                log.write(f"--- {student}\n{result['log']}")
+                failure = failure_of(result)
                 if failure:
                     run.failures[student], details = failure
                     log.write(details + "\n")
-                    log.flush()
-                else:
-                    undone = grading_changes(root, assignment, student, coursedir)
-                    if undone:
-                        run.changes[student] = undone
-                        log.writelines(f"grading changes: {c.get('instructor', '')}\n" for c in undone)
-                        log.flush()
                 bar.update(1)
+                log.flush()
+        for student in students:
+            undone = [] if student in run.failures else grading_changes(root, assignment, student, coursedir)
+            if undone:
+                run.changes[student] = undone
+                log.write(f"--- {student}\n" + "".join(f"grading changes: {c.get('instructor', '')}\n" for c in undone))
     run.seconds = timer.elapsed
     return run
 
@@ -393,7 +393,7 @@ def _add_changes_column(grades_csv: Path, changes: dict) -> None:
 
 
 def cmd_grade_cohort(args) -> int:
-    run = grade_cohort(args.assignment, feedback=args.feedback)
+    run = grade_cohort(args.assignment, feedback=args.feedback, jobs=args.jobs, force=args.force)
     console_progress.summary(run.summary())
     return 1 if run.failures else 0
 
@@ -408,6 +408,9 @@ def add_commands(subparsers) -> None:
     grade = subparsers.add_parser("grade-cohort", help="autograde every submitted student of an assignment")
     grade.add_argument("assignment", help="e.g. ps1_mechanism")
     grade.add_argument("--feedback", action="store_true", help="also make each student's feedback page")
+    grade.add_argument("--jobs", type=int, help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade every submission again, also those graded before and unchanged since")
     grade.set_defaults(run=cmd_grade_cohort)
     export = subparsers.add_parser("export-grades", help="grades.csv and objectives.csv (score per learning objective)")
     export.add_argument("--out", help=f"folder for the two files (default: {REPORTS_FOLDER}/ in the course folder)")
