@@ -52,8 +52,9 @@ def enter_folder_code(folder: Path) -> str:
 
 
 class KernelPool:
-    """Keeps `size` kernels of `kernel_name` started and answering; any other kernel starts on demand.
+    """Keeps `size` kernels of `kernel_name` started or starting; any other kernel starts on demand.
 
+    With `limit`, it starts at most that many kernels of `kernel_name` in all (the notebooks to run).
     `env` is the kernels' environment (default: this process's at creation); `extra_arguments`,
     `ipython_hist_file` and `startup_timeout` mean what they mean for nbclient; the kernels' own
     output (not a notebook's) goes to `output`, an open file, or nowhere.
@@ -61,8 +62,11 @@ class KernelPool:
 
     def __init__(self, size: int = 1, kernel_name: str = "python3", env: dict = None, extra_arguments=(),
                  ipython_hist_file: str = ":memory:", startup_timeout: float = 60, output=None, config=None,
-                 log: logging.Logger = None):
+                 log: logging.Logger = None, limit: int = None):
         self.size = max(1, int(size))
+        self.limit = limit
+        self._ordered = 0  # kernels of kernel_name the pool has set out to start
+        self._taken = 0
         self.kernel_name = kernel_name
         self.env = dict(os.environ if env is None else env)
         self.extra_arguments = list(extra_arguments)
@@ -100,6 +104,13 @@ class KernelPool:
         A kernel of another name than the pool's starts now, in `folder` if given."""
         if kernel_name not in (None, self.kernel_name):
             return self._call(self._start(kernel_name, folder))
+        with self._lock:
+            self._taken += 1
+            beyond_limit = self.limit is not None and self._taken > self.limit
+            if beyond_limit:
+                self.limit = self._taken  # more notebooks than the limit said: one more kernel
+        if beyond_limit:
+            self._start_for_pool()
         found = self._ready.get()
         self._start_for_pool()  # its successor starts while this one works
         if isinstance(found, BaseException):
@@ -136,12 +147,14 @@ class KernelPool:
     # --- in the pool's thread ---------------------------------------------------------------------
 
     def _start_for_pool(self) -> None:
-        self._schedule(self._start_into_queue, unless_closed=True)
+        self._schedule(self._start_into_queue, for_pool=True)
 
-    def _schedule(self, coroutine_function, *args, unless_closed: bool = False) -> None:
+    def _schedule(self, coroutine_function, *args, for_pool: bool = False) -> None:
         with self._lock:
-            if unless_closed and self._closed:
-                return
+            if for_pool:
+                if self._closed or (self.limit is not None and self._ordered >= self.limit):
+                    return
+                self._ordered += 1
             future = asyncio.run_coroutine_threadsafe(coroutine_function(*args), self._loop)
             self._busy.add(future)
         future.add_done_callback(self._done)

@@ -42,6 +42,7 @@ from ketamine_course.storage.json_files import write_json_atomically
 
 RECORD_NAME = ".grade-cohort-{assignment}.json"
 RECORDED = ("assignment", "student", "submission", "rules", "notebooks")  # what must still match
+KERNELS_AHEAD = 2  # kernels started or starting per job: a short notebook ends before a kernel is up
 LOG_FORMAT = "[%(levelname)s] %(message)s"  # as nbgrader's API captures its log
 
 
@@ -220,7 +221,9 @@ class PoolGrader:
         env = dict(os.environ, NBGRADER_EXECUTION="autograde")  # as nbgrader's Autograde sets it
         log = _file_logger(self.output)
         jobs = min(self.jobs, len(students))
-        with KernelPool(size=jobs, env=env, extra_arguments=template.extra_arguments,
+        notebooks = sum(len(list(self._folder(self.coursedir.submitted_directory, s).glob("*.ipynb")))
+                        for s in students)
+        with KernelPool(size=KERNELS_AHEAD * jobs, limit=notebooks, env=env, extra_arguments=template.extra_arguments,
                         ipython_hist_file=template.ipython_hist_file, startup_timeout=template.startup_timeout,
                         output=self.output, config=self.config, log=log) as pool, \
                 ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader") as workers:
