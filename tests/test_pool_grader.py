@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import pwd
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import nbformat
 import psutil
@@ -27,6 +31,7 @@ from nbgrader.preprocessors import Execute
 
 from ketamine_course.instructor.kernel_pool import KernelPool
 from ketamine_course.instructor.pool_grader import RECORD_NAME, PoolExecute
+from ketamine_course.runtime.ports import free_port
 
 from conftest import (FIXTURES, copy_course, course_command, course_env, edge_case_submissions, nbgrader,
                       recorded_answers, submit)
@@ -185,6 +190,13 @@ def state_check_assignment(course) -> None:
     nbformat.write(nb, course / "solutions" / "state_check" / "state_check.ipynb")
 
 
+def submit_state_check(course, students) -> None:
+    for student in students:
+        folder = course / "submitted" / student / "state_check"
+        folder.mkdir(parents=True)
+        shutil.copy(course / "assignments" / "state_check" / "state_check.ipynb", folder)
+
+
 @pytest.mark.nbgrader
 @pytest.mark.kernel
 def test_no_state_survives_from_one_learners_kernel_to_the_next(tmp_path):
@@ -192,10 +204,7 @@ def test_no_state_survives_from_one_learners_kernel_to_the_next(tmp_path):
     state_check_assignment(course)
     nbgrader(course, "generate_assignment", "state_check", "--force")
     students = ["s1", "s2", "s3"]
-    for student in students:
-        folder = course / "submitted" / student / "state_check"
-        folder.mkdir(parents=True)
-        shutil.copy(course / "assignments" / "state_check" / "state_check.ipynb", folder)
+    submit_state_check(course, students)
     grading = course_command(course, "grade-cohort", "state_check", "--jobs", "1")
     assert grading.returncode == 0, grading.stdout + grading.stderr
     with gradebook(course) as gb:
@@ -275,3 +284,73 @@ def test_a_killed_grader_resumes_without_grading_anyone_twice_or_losing_anyone(t
     forced = course_command(course, "grade-cohort", ASSIGNMENT, "--force")
     assert forced.returncode == 0 and "already graded" not in forced.stdout + forced.stderr
     assert all(records(course, students)[s] > after[s] for s in students)
+
+
+# --- several graders at once on a PostgreSQL gradebook ------------------------------------------------
+
+POSTGRES_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None)
+
+
+def as_postgres_account(command: list) -> list:
+    """PostgreSQL refuses to run as root: as root, run its programs as Debian's `postgres` account."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A throwaway PostgreSQL cluster on loopback, in a temporary folder; its gradebook database's address."""
+    missing = "PostgreSQL is not installed" if POSTGRES_BIN is None else ""
+    try:
+        import psycopg2  # noqa: F401  (SQLAlchemy's PostgreSQL driver)
+    except ImportError:
+        missing = missing or "psycopg2 is not installed"
+    if missing:  # ./course.sh test installs both (Debian's postgresql, and psycopg2-binary from requirements-dev.txt)
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{missing}; ./course.sh test installs it")
+    bin_dir = POSTGRES_BIN.parent
+    folder = Path(tempfile.mkdtemp(prefix="kc-postgres-"))
+    if os.geteuid() == 0:
+        account = pwd.getpwnam("postgres")
+        os.chown(folder, account.pw_uid, account.pw_gid)
+    port = free_port()
+    data = folder / "data"
+    subprocess.run(as_postgres_account([str(bin_dir / "initdb"), "-D", str(data), "-U", "grader", "-A", "trust",
+                                        "--no-sync"]), check=True, capture_output=True)
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off"
+    subprocess.run(as_postgres_account([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+                                        str(folder / "server.log"), "-w", "start"]), check=True, capture_output=True)
+    try:
+        subprocess.run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "grader", "gradebook"],
+                       check=True, capture_output=True)
+        yield f"postgresql+psycopg2://grader@127.0.0.1:{port}/gradebook"
+    finally:
+        subprocess.run(as_postgres_account([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+                       capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.nbgrader
+@pytest.mark.kernel
+def test_two_graders_at_once_share_a_postgresql_gradebook(tmp_path, postgres_url):
+    course = copy_course(tmp_path / "course", only=ASSIGNMENT)
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write(f"\nc.CourseDirectory.db_url = {postgres_url!r}\n")
+    state_check_assignment(course)
+    students = ["ana", "ben", "cai"]
+    for assignment in (ASSIGNMENT, "state_check"):
+        nbgrader(course, "generate_assignment", assignment, "--force")
+    for n, student in enumerate(students):
+        submit(course, student, ASSIGNMENT, released(course), FIXTURE["right"] if n % 2 == 0 else FIXTURE["partial"]["answers"])
+    submit_state_check(course, students)
+    graders = [subprocess.Popen([sys.executable, "-m", "ketamine_course.cli", "grade-cohort", assignment, "--jobs", "2"],
+                                cwd=course, env=course_env(KETAMINE_COURSE_ROOT=str(course)), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for assignment in (ASSIGNMENT, "state_check")]
+    outcomes = [grader.communicate(timeout=600) for grader in graders]
+    assert [grader.returncode for grader in graders] == [0, 0], outcomes
+    warnings.simplefilter("ignore")
+    with Gradebook(postgres_url) as gb:
+        scores = {(a, s): gb.find_submission(a, s).score for a in (ASSIGNMENT, "state_check") for s in students}
+        assert sorted(s.id for s in gb.students) == students
+    assert scores == pytest.approx({(a, s): (1 if a == "state_check" else FIXTURE["auto_points"] if n % 2 == 0
+                                             else FIXTURE["partial"]["score"])
+                                    for a in (ASSIGNMENT, "state_check") for n, s in enumerate(students)})

@@ -217,6 +217,7 @@ class PoolGrader:
         """
         if not students:
             return
+        self._enrol(students)
         template = Execute(config=self.config)  # the course's Execute settings, for the pool's kernels
         env = dict(os.environ, NBGRADER_EXECUTION="autograde")  # as nbgrader's Autograde sets it
         log = _file_logger(self.output)
@@ -234,6 +235,20 @@ class PoolGrader:
             finally:
                 for future in futures:
                     future.cancel()
+
+    def _enrol(self, students: list) -> None:
+        """Every student in the gradebook before grading starts, as nbgrader's Autograde would add them.
+
+        Another grader working on the same gradebook (PostgreSQL) may add a student at the same moment:
+        then that one's row is used."""
+        from nbgrader.api import Gradebook, InvalidEntry
+
+        with self.turn.held(), Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            for student in students:
+                try:
+                    gb.update_or_create_student(student)
+                except InvalidEntry:
+                    gb.find_student(student)
 
     def _grade_one(self, pool: KernelPool, student: str) -> dict:
         logger, text = _submission_logger(student)
