@@ -32,6 +32,7 @@ from pathlib import Path
 
 from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.converters.base import BaseConverter
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Any
 from traitlets.config import Config
@@ -149,7 +150,7 @@ class PoolGrader:
         self.jobs = max(1, jobs or default_jobs())
         self.output = output  # open file for the kernels' own output and the pool's messages
         self.config = nbgrader.course_config(self.root)
-        self.coursedir = nbgrader.course_directory(self.root)
+        self.coursedir = CourseDirectory(config=self.config)
         self.turn = GradebookTurn()
         self._rules = None
 
@@ -268,8 +269,6 @@ class PoolGrader:
 
     def _convert(self, converter_class, student: str, logger, extra_config=None, **traits):
         """Run one nbgrader converter on one submission; None, or the traceback it failed with."""
-        from nbgrader.coursedir import CourseDirectory
-
         coursedir = CourseDirectory(config=self.config, assignment_id=self.assignment, student_id=student)
         converter = converter_class(coursedir=coursedir, config=self.config, **traits)
         if extra_config is not None:
