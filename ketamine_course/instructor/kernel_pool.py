@@ -29,7 +29,7 @@ from pathlib import Path
 from ketamine_course.core.errors import CourseError
 
 LOG = logging.getLogger(__name__)
-STOP_SECONDS = 10  # the longest close() waits for a kernel still starting
+STOP_SECONDS = 10  # the longest close() waits for a kernel to stop (a start may take startup_timeout more)
 
 
 class KernelStartFailed(CourseError):
@@ -65,8 +65,6 @@ class KernelPool:
                  log: logging.Logger = None, limit: int = None):
         self.size = max(1, int(size))
         self.limit = limit
-        self._ordered = 0  # kernels of kernel_name the pool has set out to start
-        self._taken = 0
         self.kernel_name = kernel_name
         self.env = dict(os.environ if env is None else env)
         self.extra_arguments = list(extra_arguments)
@@ -76,6 +74,8 @@ class KernelPool:
         self.config = config
         self.log = log or LOG
         self.started = 0  # kernels started so far
+        self._ordered = 0  # kernels of kernel_name the pool has set out to start
+        self._taken = 0  # and handed out
         self._ready = queue.Queue()  # PooledKernel, or the exception a start ended with
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="kernel-pool", daemon=True)
@@ -131,8 +131,8 @@ class KernelPool:
             busy = list(self._busy)
         for future in busy:
             try:
-                future.result(timeout=STOP_SECONDS)
-            except Exception:  # a start that failed or took too long: its kernel is stopped below or by its end
+                future.result(timeout=self.startup_timeout + STOP_SECONDS)
+            except Exception:  # a start that failed: nothing to stop
                 pass
         while not self._ready.empty():
             found = self._ready.get()

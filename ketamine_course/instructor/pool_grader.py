@@ -29,10 +29,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
+from queue import Empty
+from time import monotonic
 
 from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.converters.base import BaseConverter
 from nbgrader.coursedir import CourseDirectory
+from nbclient.util import ensure_async, run_hook, run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Any
 from traitlets.config import Config
@@ -43,6 +46,7 @@ from ketamine_course.storage.json_files import write_json_atomically
 
 RECORD_NAME = ".grade-cohort-{assignment}.json"
 RECORDED = ("assignment", "student", "submission", "rules", "notebooks")  # what must still match
+IOPUB_CHECK_SECONDS = 0.05  # a new client's IOPub is connected once a message arrives; asked again if none
 KERNELS_AHEAD = 2  # kernels started or starting per job: a short notebook ends before a kernel is up
 LOG_FORMAT = "[%(levelname)s] %(message)s"  # as nbgrader's API captures its log
 
@@ -97,13 +101,36 @@ class PoolExecute(Execute):
                 self.pool.discard(kernel)
 
     def start_new_kernel_client(self):
-        """nbclient's client, then the kernel moved into the notebook's folder (a pooled kernel starts elsewhere)."""
-        client = super().start_new_kernel_client()
+        """A client on the pool's kernel, its channels connected, the kernel moved into the notebook's folder."""
+        return run_sync(self._async_connect)()
+
+    async def _async_connect(self):
+        """As nbclient connects (a kernel_info reply, then a message on IOPub shows that channel connected),
+        without waiting a fifth of a second for IOPub to fall silent: the pool checked the kernel answers."""
+        client = self.km.client()
+        await ensure_async(client.start_channels())
+        deadline = monotonic() + self.startup_timeout
+        while True:
+            client.kernel_info()
+            try:
+                reply = await ensure_async(client.shell_channel.get_msg(timeout=1))
+                if reply["msg_type"] == "kernel_info_reply":
+                    await ensure_async(client.iopub_channel.get_msg(timeout=IOPUB_CHECK_SECONDS))
+                    break
+            except Empty:
+                pass
+            if monotonic() > deadline:
+                client.stop_channels()
+                raise RuntimeError(f"The kernel did not answer in {self.startup_timeout} s")
+        client._handle_kernel_info_reply(reply)
+        client.allow_stdin = False
+        self.kc = client
         if self._enter is not None:
-            reply = self.wait_for_reply(client.execute(enter_folder_code(self._enter), silent=True,
-                                                       store_history=False))
-            if not reply or reply["content"].get("status") != "ok":
-                raise RuntimeError(f"The kernel could not work in {self._enter}: {reply and reply['content']}")
+            moved = await self.async_wait_for_reply(client.execute(enter_folder_code(self._enter), silent=True,
+                                                                   store_history=False))
+            if not moved or moved["content"].get("status") != "ok":
+                raise RuntimeError(f"The kernel could not work in {self._enter}: {moved and moved['content']}")
+        await run_hook(self.on_notebook_start, notebook=self.nb)
         return client
 
 
