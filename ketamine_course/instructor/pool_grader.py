@@ -32,10 +32,10 @@ from pathlib import Path
 from queue import Empty
 from time import monotonic
 
+from nbclient.util import ensure_async, run_hook, run_sync
 from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.converters.base import BaseConverter
 from nbgrader.coursedir import CourseDirectory
-from nbclient.util import ensure_async, run_hook, run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Any
 from traitlets.config import Config
