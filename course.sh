@@ -2,7 +2,8 @@
 # Set up and run the course. Two commands do everything on a fresh machine:
 #   ./course.sh open    create .venv, install the pinned course, open JupyterLab on the course
 #   ./course.sh test    the same set-up plus test tools (and Chromium if missing), then the whole test suite
-# Also: ./course.sh nbgrader ARGS...   nbgrader from the course root, in the course's environment,
+# Also: ./course.sh lint   ruff's checks and its formatter's check, as CI runs them,
+#       ./course.sh nbgrader ARGS...   nbgrader from the course root, in the course's environment,
 #       ./course.sh COMMAND ARGS...    any other `ketamine-course` command (./course.sh help lists them).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -75,11 +76,15 @@ case "$command" in
     ensure_postgresql
     export PATH="$venv/bin:$PATH"
     exec "$venv/bin/python" -m pytest "$@" ;;
+  lint)
+    setup requirements-dev.txt
+    "$venv/bin/ruff" check .
+    exec "$venv/bin/ruff" format --check . ;;
   nbgrader)
     setup requirements.txt
     exec "$venv/bin/ketamine-course" nbgrader "$@" ;;
   ""|-h|--help)
-    echo "usage: ./course.sh open | test [pytest args] | nbgrader ARGS... | COMMAND ARGS... (./course.sh help)" >&2
+    echo "usage: ./course.sh open | test [pytest args] | lint | nbgrader ARGS... | COMMAND ARGS... (./course.sh help)" >&2
     exit 2 ;;
   help)
     setup requirements.txt

@@ -3,6 +3,7 @@
 solutions/   the instructor's versions (nbgrader's source folder: solutions and hidden tests)
 assignments/ the student versions, made by `nbgrader generate_assignment`; never edited by hand
 """
+
 import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor

@@ -6,6 +6,7 @@ Builds a scratch course, submits N all-right students to every assignment (answe
 as the widgets write them) and to a baseline assignment whose notebook is one `assert True` grade
 cell, autogrades each, and prints seconds per notebook (median over assignments) and the ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,17 +21,24 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-from conftest import copy_course, nbgrader  # noqa: E402
-
 from ketamine_course.storage import answer_store  # noqa: E402
+
+from conftest import copy_course, nbgrader  # noqa: E402
 
 
 def baseline_assignment(course: Path) -> None:
     cell = nbformat.v4.new_code_cell("assert True")
-    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 1,
-                                 "grade_id": "baseline", "schema_version": 3}
-    nb = nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": {
-        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    cell.metadata["nbgrader"] = {
+        "grade": True,
+        "solution": False,
+        "locked": True,
+        "points": 1,
+        "grade_id": "baseline",
+        "schema_version": 3,
+    }
+    nb = nbformat.v4.new_notebook(
+        cells=[cell], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
     folder = course / "solutions" / "baseline"
     folder.mkdir(parents=True)
     nbformat.write(nb, folder / "baseline.ipynb")
@@ -64,13 +72,16 @@ def main() -> None:
         per_assignment = {}
         for f in fixtures:
             per_assignment[f["assignment"]] = autograde_seconds(
-                course, f["assignment"], f["notebook"], args.students, f["right"])
+                course, f["assignment"], f["notebook"], args.students, f["right"]
+            )
     print(f"students per assignment: {args.students}")
     print(f"baseline (one 'assert True' cell): {baseline:.2f} s per notebook")
     for name, seconds in per_assignment.items():
         print(f"{name}: {seconds:.2f} s per notebook (ratio {seconds / baseline:.2f})")
     median = statistics.median(per_assignment.values())
-    print(f"median over the course's assignments: {median:.2f} s per notebook; ratio to baseline {median / baseline:.2f}")
+    print(
+        f"median over the course's assignments: {median:.2f} s per notebook; ratio to baseline {median / baseline:.2f}"
+    )
 
 
 if __name__ == "__main__":

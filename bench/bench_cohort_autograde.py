@@ -13,6 +13,7 @@ both meet the same load), it starts a python3 kernel, waits until it answers and
 Prints medians, totals and ratios; with fewer than 200 students it also extrapolates to 200, and
 says so. No assertion on time: machines differ, and a shared machine slows every figure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,17 +28,19 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from bench_autograde import baseline_assignment  # noqa: E402
-from conftest import copy_course, nbgrader as nbgrader_command  # noqa: E402
 
 from ketamine_course.instructor import cohort  # noqa: E402
 from ketamine_course.runtime import console_progress, nbgrader  # noqa: E402
 from ketamine_course.storage import answer_store  # noqa: E402
 
+from conftest import copy_course  # noqa: E402
+from conftest import nbgrader as run_nbgrader  # noqa: E402
+
 FULL_COHORT = 200
 
 
 def submit_cohort(course: Path, assignment: str, notebook: str, students: list, answers: dict) -> None:
-    nbgrader_command(course, "generate_assignment", assignment, "--force")
+    run_nbgrader(course, "generate_assignment", assignment, "--force")
     released = course / "assignments" / assignment / f"{notebook}.ipynb"
     for student in students:
         folder = course / "submitted" / student / assignment
@@ -80,8 +83,10 @@ def main() -> None:
     parser.add_argument("--kernel-every", type=int, default=10, help="one kernel timing after every K notebooks")
     args = parser.parse_args()
     students = [f"s{n:03d}" for n in range(args.students)]
-    fixtures = {f["assignment"]: f for f in (
-        yaml.safe_load(p.read_text()) for p in sorted((REPO / "tests/fixtures/assignments").glob("*.yaml")))}
+    fixtures = {
+        f["assignment"]: f
+        for f in (yaml.safe_load(p.read_text()) for p in sorted((REPO / "tests/fixtures/assignments").glob("*.yaml")))
+    }
     assignments = sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir() and p.name in fixtures)
     missing = sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir() and p.name not in fixtures)
     timer = console_progress.Timer()
@@ -96,34 +101,52 @@ def main() -> None:
             kernel_start_stop()  # warm-up: the first start reads the kernelspec and fills caches
             kernel = []
             baseline = autograde_times(api, "baseline", students, args.kernel_every, kernel)
-            per_assignment = {name: autograde_times(api, name, students, args.kernel_every, kernel)
-                              for name in assignments}
+            per_assignment = {
+                name: autograde_times(api, name, students, args.kernel_every, kernel) for name in assignments
+            }
     every = [s for times in per_assignment.values() for s in times]
-    kernel_median, baseline_median, course_median = (statistics.median(kernel), statistics.median(baseline),
-                                                     statistics.median(every))
+    kernel_median, baseline_median, course_median = (
+        statistics.median(kernel),
+        statistics.median(baseline),
+        statistics.median(every),
+    )
     total = sum(every)
 
-    print(f"students per assignment: {args.students}; assignments: {', '.join(assignments)}"
-          + (f" (no fixture students, skipped: {', '.join(missing)})" if missing else ""))
-    print(f"kernel start + shutdown (jupyter_client, median of {len(kernel)}, interleaved with the grading): "
-          f"{kernel_median:.2f} s")
-    print(f"baseline notebook (one 'assert True' cell): median {baseline_median:.2f} s per notebook; "
-          f"kernel start-up is {kernel_median / baseline_median:.0%} of it")
+    print(
+        f"students per assignment: {args.students}; assignments: {', '.join(assignments)}"
+        + (f" (no fixture students, skipped: {', '.join(missing)})" if missing else "")
+    )
+    print(
+        f"kernel start + shutdown (jupyter_client, median of {len(kernel)}, interleaved with the grading): "
+        f"{kernel_median:.2f} s"
+    )
+    print(
+        f"baseline notebook (one 'assert True' cell): median {baseline_median:.2f} s per notebook; "
+        f"kernel start-up is {kernel_median / baseline_median:.0%} of it"
+    )
     for name, times in per_assignment.items():
         median = statistics.median(times)
         p90 = statistics.quantiles(times, n=10)[-1] if len(times) > 1 else times[0]
-        print(f"{name}: median {median:.2f} s per notebook (p90 {p90:.2f} s), "
-              f"total {console_progress.duration(sum(times))}, ratio to baseline {median / baseline_median:.2f}, "
-              f"kernel start-up {kernel_median / median:.0%}")
-    print(f"course notebooks: median {course_median:.2f} s per notebook; ratio to baseline "
-          f"{course_median / baseline_median:.2f}; kernel start-up {kernel_median / course_median:.0%} of a notebook, "
-          f"the course's own cells {max(0.0, course_median - baseline_median) / course_median:.0%}")
-    print(f"autograding {args.students} students x {len(assignments)} assignments: {len(every)} notebooks in "
-          f"{console_progress.duration(total)} ({console_progress.duration(total / len(assignments))} per assignment)")
+        print(
+            f"{name}: median {median:.2f} s per notebook (p90 {p90:.2f} s), "
+            f"total {console_progress.duration(sum(times))}, ratio to baseline {median / baseline_median:.2f}, "
+            f"kernel start-up {kernel_median / median:.0%}"
+        )
+    print(
+        f"course notebooks: median {course_median:.2f} s per notebook; ratio to baseline "
+        f"{course_median / baseline_median:.2f}; kernel start-up {kernel_median / course_median:.0%} of a notebook, "
+        f"the course's own cells {max(0.0, course_median - baseline_median) / course_median:.0%}"
+    )
+    print(
+        f"autograding {args.students} students x {len(assignments)} assignments: {len(every)} notebooks in "
+        f"{console_progress.duration(total)} ({console_progress.duration(total / len(assignments))} per assignment)"
+    )
     if args.students != FULL_COHORT:
         scale = FULL_COHORT / args.students
-        print(f"extrapolated, not measured: {FULL_COHORT} students x {len(assignments)} assignments would take about "
-              f"{console_progress.duration(total * scale)} at this rate")
+        print(
+            f"extrapolated, not measured: {FULL_COHORT} students x {len(assignments)} assignments would take about "
+            f"{console_progress.duration(total * scale)} at this rate"
+        )
     print(f"whole benchmark (set-up included): {console_progress.duration(timer.elapsed)}")
 
 

@@ -4,6 +4,7 @@ Prints the median over repeated redraws (each a new slider value: model, windows
 and PNG), and the ratio against drawing an empty figure of the same size in the same process.
 No assertion on time: machines differ.
 """
+
 import statistics
 import time
 
@@ -42,20 +43,28 @@ def main():
 
     def empty_figure(_):
         import io
+
         fig = Figure(figsize=(7.5, 4.6), dpi=80)
         fig.add_subplot(111)
         FigureCanvasAgg(fig).print_png(io.BytesIO())
 
     empty_figure(0)
     baseline, baseline_cpu = median_ms(empty_figure)
-    print(f"baseline: empty figure drawn to PNG      median {baseline:6.1f} ms wall, {baseline_cpu:6.1f} ms CPU "
-          f"over {REPEATS}")
-    for name, action in (("dose slider", redraw_dose), ("weight slider", redraw_weight),
-                         ("route dropdown", redraw_route)):
+    print(
+        f"baseline: empty figure drawn to PNG      median {baseline:6.1f} ms wall, {baseline_cpu:6.1f} ms CPU "
+        f"over {REPEATS}"
+    )
+    for name, action in (
+        ("dose slider", redraw_dose),
+        ("weight slider", redraw_weight),
+        ("route dropdown", redraw_route),
+    ):
         explorer.route.value = "iv"
         value, value_cpu = median_ms(action)
-        print(f"redraw after a change of {name:15s} median {value:6.1f} ms wall, {value_cpu:6.1f} ms CPU "
-              f"over {REPEATS} (x{value / baseline:.1f} the empty figure, wall)")
+        print(
+            f"redraw after a change of {name:15s} median {value:6.1f} ms wall, {value_cpu:6.1f} ms CPU "
+            f"over {REPEATS} (x{value / baseline:.1f} the empty figure, wall)"
+        )
 
 
 if __name__ == "__main__":

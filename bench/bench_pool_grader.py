@@ -13,6 +13,7 @@ submission the same score. Prints seconds per notebook (medians over the assignm
 speed-up and the machine's load. Nothing is asserted about time: machines differ, and a shared
 machine slows every figure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from bench_autograde import baseline_assignment  # noqa: E402
 from bench_cohort_autograde import submit_cohort  # noqa: E402
-from conftest import FIXTURES, copy_course, course_env, nbgrader  # noqa: E402
 
 from ketamine_course.instructor.pool_grader import default_jobs  # noqa: E402
 from ketamine_course.runtime import console_progress  # noqa: E402
+
+from conftest import FIXTURES, copy_course, course_env, nbgrader  # noqa: E402
 
 FULL_CLASS = (200, 6)  # students, assignments: the class the issue asks about
 
@@ -46,9 +48,14 @@ def stock_seconds(course: Path, assignment: str) -> float:
 
 def pool_seconds(course: Path, assignment: str, jobs: int) -> float:
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "ketamine_course.cli", "grade-cohort", assignment, "--force",
-                             "--jobs", str(jobs)], cwd=course, env=course_env(KETAMINE_COURSE_ROOT=str(course)),
-                            capture_output=True, text=True, timeout=24 * 3600)
+    result = subprocess.run(
+        [sys.executable, "-m", "ketamine_course.cli", "grade-cohort", assignment, "--force", "--jobs", str(jobs)],
+        cwd=course,
+        env=course_env(KETAMINE_COURSE_ROOT=str(course)),
+        capture_output=True,
+        text=True,
+        timeout=24 * 3600,
+    )
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"grade-cohort {assignment} failed:\n{result.stdout}\n{result.stderr[-2000:]}")
@@ -70,7 +77,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=default_jobs(), help="grade-cohort's --jobs (default: the cores)")
     args = parser.parse_args()
     students = [f"s{n:03d}" for n in range(args.students)]
-    assignments = sorted(FIXTURES)[:args.assignments]
+    assignments = sorted(FIXTURES)[: args.assignments]
     load_before = os.getloadavg()
     timer = console_progress.Timer()
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,8 +89,11 @@ def main() -> None:
         pool = Path(shutil.copytree(stock, Path(tmp) / "pool", symlinks=True))
         times = {}
         for turn, name in enumerate(["baseline", *assignments]):
-            print(f"grading {name}: {len(students)} students, stock nbgrader and grade-cohort --jobs {args.jobs}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"grading {name}: {len(students)} students, stock nbgrader and grade-cohort --jobs {args.jobs}",
+                file=sys.stderr,
+                flush=True,
+            )
             if turn % 2:
                 pooled, plain = pool_seconds(pool, name, args.jobs), stock_seconds(stock, name)
             else:
@@ -99,27 +109,44 @@ def main() -> None:
     notebooks = len(students) * len(assignments)
     stock_total = sum(t[0] for t in course_times.values()) * len(students)
     pool_total = sum(t[1] for t in course_times.values()) * len(students)
-    print(f"cohort: {len(students)} students x {len(assignments)} assignments ({', '.join(assignments)}), "
-          f"{notebooks} notebooks; {os.cpu_count()} cores, grade-cohort --jobs {args.jobs}")
+    print(
+        f"cohort: {len(students)} students x {len(assignments)} assignments ({', '.join(assignments)}), "
+        f"{notebooks} notebooks; {os.cpu_count()} cores, grade-cohort --jobs {args.jobs}"
+    )
     print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} (a shared machine slows every figure)")
     base_stock, base_pool = times["baseline"]
-    print(f"one-cell floor ('assert True'): stock {base_stock:.2f} s per notebook, grade-cohort {base_pool:.2f} s "
-          f"(x{base_stock / base_pool:.1f})")
+    print(
+        f"one-cell floor ('assert True'): stock {base_stock:.2f} s per notebook, grade-cohort {base_pool:.2f} s "
+        f"(x{base_stock / base_pool:.1f})"
+    )
     for name, (plain, pooled) in course_times.items():
-        print(f"{name}: stock {plain:.2f} s per notebook ({plain / base_stock:.1f} x its floor), grade-cohort "
-              f"{pooled:.2f} s ({pooled / base_pool:.1f} x its floor): x{plain / pooled:.1f}")
-    print(f"median over the assignments: stock nbgrader autograde {stock_median:.2f} s per notebook, grade-cohort "
-          f"{pool_median:.2f} s per notebook; speed-up x{stock_median / pool_median:.1f}")
-    print(f"total for the course's notebooks: stock {console_progress.duration(stock_total)}, grade-cohort "
-          f"{console_progress.duration(pool_total)} (x{stock_total / pool_total:.1f})")
+        print(
+            f"{name}: stock {plain:.2f} s per notebook ({plain / base_stock:.1f} x its floor), grade-cohort "
+            f"{pooled:.2f} s ({pooled / base_pool:.1f} x its floor): x{plain / pooled:.1f}"
+        )
+    print(
+        f"median over the assignments: stock nbgrader autograde {stock_median:.2f} s per notebook, grade-cohort "
+        f"{pool_median:.2f} s per notebook; speed-up x{stock_median / pool_median:.1f}"
+    )
+    print(
+        f"total for the course's notebooks: stock {console_progress.duration(stock_total)}, grade-cohort "
+        f"{console_progress.duration(pool_total)} (x{stock_total / pool_total:.1f})"
+    )
     if (len(students), len(assignments)) != FULL_CLASS:
         scale = FULL_CLASS[0] * FULL_CLASS[1] / notebooks
-        print(f"extrapolated, not measured: {FULL_CLASS[0]} students x {FULL_CLASS[1]} assignments at these rates: "
-              f"stock {console_progress.duration(stock_total * scale)}, grade-cohort "
-              f"{console_progress.duration(pool_total * scale)} (start-up included per assignment, so a little high)")
-    print("same score for every submission in both courses: " + (
-        f"yes ({len(stock_scores)} submissions)" if not differ and len(pool_scores) == len(stock_scores)
-        else f"NO, they differ for {differ[:10]}"))
+        print(
+            f"extrapolated, not measured: {FULL_CLASS[0]} students x {FULL_CLASS[1]} assignments at these rates: "
+            f"stock {console_progress.duration(stock_total * scale)}, grade-cohort "
+            f"{console_progress.duration(pool_total * scale)} (start-up included per assignment, so a little high)"
+        )
+    print(
+        "same score for every submission in both courses: "
+        + (
+            f"yes ({len(stock_scores)} submissions)"
+            if not differ and len(pool_scores) == len(stock_scores)
+            else f"NO, they differ for {differ[:10]}"
+        )
+    )
     print(f"whole benchmark (set-up included): {console_progress.duration(timer.elapsed)}")
 
 

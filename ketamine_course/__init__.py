@@ -12,6 +12,7 @@ The folders are floors; a module imports only from floors below its own (docs/ar
 
 Importing the package is light: plotting libraries load only when a figure is drawn.
 """
+
 import importlib
 import importlib.abc
 import importlib.util
@@ -22,19 +23,37 @@ __version__ = "0.2.0"
 # Module paths of release 0.1, kept for one release so that submissions collected under it still
 # grade (their notebooks import e.g. `ketamine_course.monitoring_sim`). Remove in release 0.3.
 MOVED = {
-    "scoring": "core.scoring", "pk": "core.pk", "evidence": "core.evidence", "screening": "core.screening",
-    "monitoring": "core.monitoring", "models": "content.models", "citations": "content.citations",
-    "safe_files": "storage.json_files", "answer_store": "storage.answer_store",
-    "learner_progress": "storage.progress_record", "progress_bar": "runtime.console_progress",
-    "figures": "widgets.figures", "mechanism": "widgets.mechanism_diagram", "pk_explorer": "widgets.pk_explorer",
-    "evidence_explorer": "widgets.evidence_explorer", "evidence_map": "widgets.evidence_map",
-    "screening_tool": "widgets.screening_explorer", "monitoring_sim": "widgets.monitoring_explorer",
-    "adverse_effects": "widgets.adverse_effect_charts", "regulatory_table": "widgets.regulatory_table",
-    "self_grading": "selfstudy.grade_my_work", "certificate": "selfstudy.certificate",
-    "dashboard": "selfstudy.dashboard", "progress_report": "selfstudy.progress_report",
-    "cohort": "instructor.cohort", "item_analysis": "instructor.item_analysis",
-    "autograde_guard": "instructor.autograde_guard", "late_policy": "instructor.late_policy",
-    "reader": "publish.reader", "handouts": "publish.handouts", "widget_snapshot": "publish.widget_snapshot",
+    "scoring": "core.scoring",
+    "pk": "core.pk",
+    "evidence": "core.evidence",
+    "screening": "core.screening",
+    "monitoring": "core.monitoring",
+    "models": "content.models",
+    "citations": "content.citations",
+    "safe_files": "storage.json_files",
+    "answer_store": "storage.answer_store",
+    "learner_progress": "storage.progress_record",
+    "progress_bar": "runtime.console_progress",
+    "figures": "widgets.figures",
+    "mechanism": "widgets.mechanism_diagram",
+    "pk_explorer": "widgets.pk_explorer",
+    "evidence_explorer": "widgets.evidence_explorer",
+    "evidence_map": "widgets.evidence_map",
+    "screening_tool": "widgets.screening_explorer",
+    "monitoring_sim": "widgets.monitoring_explorer",
+    "adverse_effects": "widgets.adverse_effect_charts",
+    "regulatory_table": "widgets.regulatory_table",
+    "self_grading": "selfstudy.grade_my_work",
+    "certificate": "selfstudy.certificate",
+    "dashboard": "selfstudy.dashboard",
+    "progress_report": "selfstudy.progress_report",
+    "cohort": "instructor.cohort",
+    "item_analysis": "instructor.item_analysis",
+    "autograde_guard": "instructor.autograde_guard",
+    "late_policy": "instructor.late_policy",
+    "reader": "publish.reader",
+    "handouts": "publish.handouts",
+    "widget_snapshot": "publish.widget_snapshot",
 }
 
 

@@ -7,6 +7,7 @@
 Further commands live beside the code they run: each module named in COMMAND_MODULES has an
 `add_commands(subparsers)` function that adds its own subcommands (`ketamine-course --help` lists them).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,15 +22,26 @@ from ketamine_course.runtime import nbgrader
 from ketamine_course.storage.paths import course_root
 
 # Modules that add subcommands; each has add_commands(subparsers). Imported only when the CLI runs.
-COMMAND_MODULES = ["selfstudy.grade_my_work", "selfstudy.certificate", "selfstudy.progress_report", "publish.reader",
-                   "publish.handouts", "instructor.cohort", "instructor.item_analysis", "workshop.commands"]
+COMMAND_MODULES = [
+    "selfstudy.grade_my_work",
+    "selfstudy.certificate",
+    "selfstudy.progress_report",
+    "publish.reader",
+    "publish.handouts",
+    "instructor.cohort",
+    "instructor.exports",
+    "instructor.item_analysis",
+    "workshop.commands",
+]
 
 
 def jupyter_lab_command(root: Path, port: int, open_browser: bool) -> list:
     """JupyterLab on the course: loopback only, with a token (Jupyter's default, never switched off)."""
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable,
+        "-m",
+        "jupyterlab",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         f"--ServerApp.root_dir={root}",
@@ -43,8 +55,11 @@ def jupyter_lab_command(root: Path, port: int, open_browser: bool) -> list:
 
 def cmd_open(args) -> int:
     root = course_root()
-    print(f"Opening the course from {root} on http://127.0.0.1:{args.port} (the address with its "
-          "token is printed below; keep it private). Stop with Ctrl+C.", flush=True)
+    print(
+        f"Opening the course from {root} on http://127.0.0.1:{args.port} (the address with its "
+        "token is printed below; keep it private). Stop with Ctrl+C.",
+        flush=True,
+    )
     os.chdir(root)
     command = jupyter_lab_command(root, args.port, not args.no_browser)
     os.execve(command[0], command, nbgrader.environment_with_bin_on_path())

@@ -6,16 +6,17 @@ the key passed in by the instructor's notebook: it scores the saved answer with 
 the formative quizzes use, prints the verdict and the rationale for the feedback, and returns the
 points earned, which nbgrader reads as partial credit.
 """
+
 from __future__ import annotations
 
 import math
 import warnings
 
-from ketamine_course.storage import answer_store
-from ketamine_course.core import scoring
-from ketamine_course.content.citations import short_form
 from ketamine_course.content import assessments, graded_item
+from ketamine_course.content.citations import short_form
+from ketamine_course.core import scoring
 from ketamine_course.runtime import nbgrader
+from ketamine_course.storage import answer_store
 
 
 class Score(float):

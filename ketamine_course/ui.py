@@ -5,16 +5,18 @@ Everything a notebook shows comes through here, and notebooks import nothing els
 `ui.pk_explorer()`, `ui.references("00_start_here.ipynb")`, the dashboard's `ui.my_progress()` and so
 on. Explorers load their plotting libraries only when called.
 """
+
 from __future__ import annotations
 
 import html
 
 from IPython.display import HTML
 
-from ketamine_course.storage import answer_store
-from ketamine_course.widgets import questions
+from ketamine_course.content import question_banks
+from ketamine_course.content import vignette as find_vignette
 from ketamine_course.content.citations import inline_html, keys_cited_in_notebook, reference_list_html
-from ketamine_course.content import question_banks, vignette as find_vignette
+from ketamine_course.storage import answer_store
+from ketamine_course.widgets import questions, theme
 
 
 def quiz(question_id: str):
@@ -35,14 +37,17 @@ def record(item_id: str, value) -> None:
 def vignette(vignette_id: str):
     """A patient card for a case vignette."""
     v = find_vignette(vignette_id)
-    rows = "".join(f"<tr><th style='text-align:left;vertical-align:top;padding-right:1em'>{html.escape(k)}</th>"
-                   f"<td style='text-align:left'>{html.escape(val)}</td></tr>" for k, val in v.facts.items())
+    rows = "".join(
+        f"<tr><th style='text-align:left;vertical-align:top;padding-right:1em'>{html.escape(k)}</th>"
+        f"<td style='text-align:left'>{html.escape(val)}</td></tr>"
+        for k, val in v.facts.items()
+    )
     cite = f"<p><small>Sources for the clinical details: {inline_html(v.refs)}</small></p>" if v.refs else ""
-    return HTML(f"<div class='kc-vignette' role='region' aria-label='Patient card: {html.escape(v.title)}' "
-                f"style='border:2px solid #0072B2;border-radius:6px;padding:10px 14px;margin:8px 0'>"
-                f"<h4 style='margin-top:0'>🩺 {html.escape(v.title)}</h4>"
-                f"<p><b>{html.escape(v.patient)}</b><br><i>{html.escape(v.setting)}</i></p>"
-                f"<table>{rows}</table>{cite}<p><small>A teaching case: the patient is fictional.</small></p></div>")
+    body = (
+        f"<p><b>{html.escape(v.patient)}</b><br><i>{html.escape(v.setting)}</i></p>"
+        f"<table>{rows}</table>{cite}<p><small>A teaching case: the patient is fictional.</small></p>"
+    )
+    return HTML(theme.card_html("kc-vignette", f"🩺 {html.escape(v.title)}", body, label=f"Patient card: {v.title}"))
 
 
 def references(notebook_file: str, module: str | None = None):
@@ -53,7 +58,6 @@ def references(notebook_file: str, module: str | None = None):
         for q in bank.questions:
             keys += list(q.refs) + [r for o in getattr(q, "options", []) for r in o.refs]
     return HTML("<h3>References</h3>" + reference_list_html(keys))
-
 
 
 def my_progress():
@@ -93,6 +97,7 @@ def us_eu_table():
 
 # --- Module 1: mechanism -----------------------------------------------------------------------
 
+
 def receptor_diagram():
     """The NMDA-receptor mechanism diagram, with its description for screen readers."""
     from ketamine_course.widgets import mechanism_diagram
@@ -108,6 +113,7 @@ def pk_explorer():
 
 
 # --- Module 2: candidacy -----------------------------------------------------------------------
+
 
 def evidence_map():
     """Where the evidence is strong, weak or absent, by patient group."""
@@ -132,6 +138,7 @@ def screening_rules():
 
 # --- Module 3: benefits ------------------------------------------------------------------------
 
+
 def evidence_explorer():
     """Trial results as effect sizes, with intervals and NNTs."""
     from ketamine_course.widgets import evidence_explorer as explorer
@@ -154,6 +161,7 @@ def response_time_course():
 
 
 # --- Module 4: risks ---------------------------------------------------------------------------
+
 
 def adverse_effect_profile():
     """How often each adverse effect occurred, with and without treatment."""

@@ -1,12 +1,27 @@
-"""Shared fixtures: the repository, a scratch copy of the course, and nbgrader run as an instructor would."""
+"""Shared fixtures: the repository, a scratch copy of the course, nbgrader run as an instructor would, Chromium.
+
+Running in parallel (`./course.sh test -n 2`, as CI does, with `--dist loadgroup` from pyproject.toml):
+a module whose tests share an expensive module-scoped fixture (a course graded by nbgrader, a JupyterLab,
+a hub) carries `pytest.mark.xdist_group(...)`, so one worker builds that fixture once and runs all of its
+tests, in order. Every browser module is in the one group "browser": one worker runs them in turn, about
+half the suite's time, while the other runs the rest; one Chromium and one server at a time, so their
+waits stay in bounds. Each test otherwise works in its own scratch folders, free ports and random account
+names. (The groups reach xdist's scheduler through `GroupsFromMarks` below.)
+
+Every test that starts a Jupyter kernel, in this process or in a command it runs, is marked `kernel`;
+`pytest_runtest_setup` below fails one that is not (see `kernel_started`).
+"""
+
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -18,8 +33,12 @@ BIN = Path(sys.executable).parent
 ASSIGNMENTS = sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir())
 ARTIFACTS = REPO / "test-artifacts"
 # Fixture students of every assignment: the right answers, partly right ones and what they score.
-FIXTURES = {f["assignment"]: f for f in (
-    yaml.safe_load(p.read_text()) for p in sorted((REPO / "tests" / "fixtures" / "assignments").glob("*.yaml")))}
+FIXTURES = {
+    f["assignment"]: f
+    for f in (
+        yaml.safe_load(p.read_text()) for p in sorted((REPO / "tests" / "fixtures" / "assignments").glob("*.yaml"))
+    )
+}
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -31,6 +50,16 @@ def learner_data_folder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("learner-data")
     os.environ["KETAMINE_COURSE_DATA"] = str(folder)
     return folder
+
+
+def all_notebooks() -> list:
+    """Every committed notebook: the teaching modules, the solutions and the released assignments."""
+    return sorted(
+        p
+        for folder in ("course", "solutions", "assignments")
+        for p in (REPO / folder).rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts
+    )
 
 
 def course_env(**extra) -> dict:
@@ -46,8 +75,11 @@ def copy_course(target: Path, only: str | None = None) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "nbgrader_config.py", target)
     for folder in ("course", "solutions", "assignments"):
-        shutil.copytree(REPO / folder, target / folder,
-                        ignore=shutil.ignore_patterns("answers*.json", ".answers*", ".ipynb_checkpoints"))
+        shutil.copytree(
+            REPO / folder,
+            target / folder,
+            ignore=shutil.ignore_patterns("answers*.json", ".answers*", ".ipynb_checkpoints"),
+        )
     if only is not None:
         for folder in ("solutions", "assignments"):
             for assignment in (target / folder).iterdir():
@@ -58,8 +90,9 @@ def copy_course(target: Path, only: str | None = None) -> Path:
 
 def nbgrader(course: Path, *args, check=True, timeout=600) -> subprocess.CompletedProcess:
     """Run an nbgrader command from the course root, as the README tells instructors to."""
-    result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=course_env(),
-                            capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [str(BIN / "nbgrader"), *args], cwd=course, env=course_env(), capture_output=True, text=True, timeout=timeout
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -67,9 +100,14 @@ def nbgrader(course: Path, *args, check=True, timeout=600) -> subprocess.Complet
 
 def course_command(course: Path, *args, timeout=600) -> subprocess.CompletedProcess:
     """Run `ketamine-course ARGS` from the course root, as an instructor does."""
-    return subprocess.run([sys.executable, "-m", "ketamine_course.cli", *args], cwd=course,
-                          env=course_env(KETAMINE_COURSE_ROOT=str(course)), capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "ketamine_course.cli", *args],
+        cwd=course,
+        env=course_env(KETAMINE_COURSE_ROOT=str(course)),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -144,7 +182,161 @@ def edge_case_submissions(released, assignment: str) -> dict:
     deleted.cells = [c for c in deleted.cells if c is not first]
     runaway = copy()
     runaway.cells.insert(2, nbformat.v4.new_code_cell("while True:\n    pass"))
-    return {"junkstore": (released, None, "{this is not json"),
-            "tampered": (tampered, fixture["partial"]["answers"], None),
-            "deletedcell": (deleted, fixture["right"], None),
-            "runaway": (runaway, fixture["right"], None)}
+    return {
+        "junkstore": (released, None, "{this is not json"),
+        "tampered": (tampered, fixture["partial"]["answers"], None),
+        "deletedcell": (deleted, fixture["right"], None),
+        "runaway": (runaway, fixture["right"], None),
+    }
+
+
+# ---------------------------------------------------------------- Chromium for the browser tests
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from lab_browser import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+# ---------------------------------------------------------------- tests that start a kernel are marked
+
+# An IPython kernel makes its IPython folder ($IPYTHONDIR) when it starts, and nothing else the tests
+# run does. Each test gets a folder of its own that does not exist yet, set before its fixtures are set
+# up, so commands and servers it starts inherit it; if the folder appears, a kernel started.
+# (A server started by a module's fixture keeps the folder of the test that started it: the kernels it
+# starts for later tests are not seen. Such modules mark the tests that use the server.)
+_IPYTHON_FOLDERS = pytest.StashKey[Path]()  # on the config: where this test run's folders go
+_IPYTHON_FOLDER = pytest.StashKey[Path]()  # on a test: its own
+_KERNEL_REPORTED = pytest.StashKey[bool]()
+_test_numbers = itertools.count()
+
+
+def pytest_configure(config):
+    config.stash[_IPYTHON_FOLDERS] = Path(tempfile.mkdtemp(prefix="kc-ipython-"))
+
+
+def pytest_unconfigure(config):
+    folders = config.stash.get(_IPYTHON_FOLDERS, None)
+    if folders is not None:
+        shutil.rmtree(folders, ignore_errors=True)
+
+
+def kernel_started(item) -> bool:
+    return item.stash[_IPYTHON_FOLDER].exists()
+
+
+def _check_kernel_marker(item) -> None:
+    if item.stash.get(_KERNEL_REPORTED, False) or not kernel_started(item):
+        return
+    item.stash[_KERNEL_REPORTED] = True
+    if item.get_closest_marker("kernel") is None:
+        pytest.fail(
+            f"{item.nodeid} started a Jupyter kernel but is not marked `kernel`: add "
+            "@pytest.mark.kernel (or `kernel` to the module's pytestmark if every test of it does)",
+            pytrace=False,
+        )
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item):
+    item.stash[_IPYTHON_FOLDER] = item.config.stash[_IPYTHON_FOLDERS] / str(next(_test_numbers))
+    os.environ["IPYTHONDIR"] = str(item.stash[_IPYTHON_FOLDER])
+    result = yield
+    _check_kernel_marker(item)
+    return result
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item):
+    result = yield
+    _check_kernel_marker(item)
+    return result
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    _check_kernel_marker(item)
+    return result
+
+
+# ---------------------------------------------------------------- xdist groups reach the scheduler
+
+# pytest-xdist 3.8.0 passes a test's xdist_group to its scheduler by appending "@group" to the test's
+# node id, which pytest 9.2 no longer lets it change: the groups are silently ignored
+# (pytest-dev/pytest-xdist#1386). Until a release fixes that, each worker writes the groups it collected
+# to a file, and the scheduler below (xdist's own loadgroup scheduler) reads them from there.
+_GROUP_FILES = pytest.StashKey[Path]()
+
+
+def _group_of(item) -> str | None:
+    names = {
+        str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+        for mark in item.iter_markers("xdist_group")
+    }
+    return "_".join(sorted(names)) or None
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    if not hasattr(config, "workerinput") and config.pluginmanager.hasplugin("dsession"):
+        config.stash[_GROUP_FILES] = Path(tempfile.mkdtemp(prefix="kc-xdist-groups-"))
+
+
+def pytest_sessionfinish(session):
+    folder = session.config.stash.get(_GROUP_FILES, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    folder = node.config.stash.get(_GROUP_FILES, None)
+    if folder is not None:
+        node.workerinput["kc_group_files"] = str(folder)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the worker reports its collection to the scheduler
+def pytest_collection_finish(session):
+    folder = getattr(session.config, "workerinput", {}).get("kc_group_files")
+    if folder:
+        groups = {item.nodeid: group for item in session.items if (group := _group_of(item))}
+        worker = Path(folder) / f"{session.config.workerinput['workerid']}.json"
+        worker.with_suffix(".tmp").write_text(json.dumps(groups), encoding="utf-8")
+        worker.with_suffix(".tmp").rename(worker)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    folder = config.stash.get(_GROUP_FILES, None)
+    if folder is None or config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class GroupsFromMarks(LoadGroupScheduling):
+        """xdist's loadgroup scheduling, with each test's group read from what the workers collected
+        (every worker collects the same tests: xdist checks)."""
+
+        groups = None
+
+        def _split_scope(self, nodeid):
+            if self.groups is None:
+                self.groups = json.loads(next(iter(sorted(folder.glob("*.json")))).read_text(encoding="utf-8"))
+            return self.groups.get(nodeid) or super()._split_scope(nodeid)
+
+    return GroupsFromMarks(config, log)

@@ -5,6 +5,7 @@ the floor plan; others check what each floor may import from outside, that impor
 draws no plot library, that notebooks call only `ui` and hidden tests only `grading`, and that the
 module paths of release 0.1 still import.
 """
+
 from __future__ import annotations
 
 import ast
@@ -12,10 +13,10 @@ import importlib
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 import ketamine_course
 
@@ -25,9 +26,18 @@ PACKAGE = REPO / "ketamine_course"
 
 # Lower number, lower floor. A module imports from lower floors and from its own subpackage only.
 FLOORS = {
-    "core": 0, "content": 1, "storage": 2, "runtime": 3, "widgets": 4,
-    "selfstudy": 5, "instructor": 5, "publish": 5, "workshop": 5,
-    "ui": 6, "grading": 6, "cli": 6,
+    "core": 0,
+    "content": 1,
+    "storage": 2,
+    "runtime": 3,
+    "widgets": 4,
+    "selfstudy": 5,
+    "instructor": 5,
+    "publish": 5,
+    "workshop": 5,
+    "ui": 6,
+    "grading": 6,
+    "cli": 6,
 }
 
 # What each floor may import from outside the standard library (None: anything).
@@ -77,7 +87,9 @@ def imports_of(path: Path) -> list:
             base = node.module or ""
             found.append((base, node.lineno))
             if base == "ketamine_course" or base.startswith("ketamine_course."):
-                found += [(f"{base}.{alias.name}", node.lineno) for alias in node.names if is_module(f"{base}.{alias.name}")]
+                found += [
+                    (f"{base}.{alias.name}", node.lineno) for alias in node.names if is_module(f"{base}.{alias.name}")
+                ]
     return found
 
 
@@ -87,7 +99,9 @@ MODULES = modules()
 def test_every_module_is_on_a_known_floor():
     for name, path in MODULES:
         floor = floor_of(name)
-        assert floor is None or floor in FLOORS, f"{path.relative_to(REPO)} is on no floor of the plan: add it to FLOORS"
+        assert floor is None or floor in FLOORS, (
+            f"{path.relative_to(REPO)} is on no floor of the plan: add it to FLOORS"
+        )
 
 
 @pytest.mark.parametrize("name, path", MODULES, ids=[name for name, _ in MODULES])
@@ -122,8 +136,11 @@ def test_each_floor_imports_only_what_it_may_from_outside(name, path):
             assert top in allowed, f"{where}: {own} may import only {sorted(allowed) or 'the standard library'}"
 
 
-@pytest.mark.parametrize("name, path", [(n, p) for n, p in MODULES if floor_of(n) == "core"],
-                         ids=[n for n, _ in MODULES if floor_of(n) == "core"])
+@pytest.mark.parametrize(
+    "name, path",
+    [(n, p) for n, p in MODULES if floor_of(n) == "core"],
+    ids=[n for n, _ in MODULES if floor_of(n) == "core"],
+)
 def test_the_core_reads_and_writes_no_files(name, path):
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call):
@@ -143,21 +160,29 @@ def test_importing_any_module_loads_no_plot_library_and_grading_no_widgets():
     """Plots load only when drawn: importing every module leaves matplotlib (and numpy) unloaded. Grading
     runs under nbgrader without a browser, so it does not load ipywidgets either."""
     names = [name for name, _ in MODULES if not name.endswith("jupyterhub_config")]
-    code = ("import importlib, sys\n"
-            "importlib.import_module('ketamine_course.grading')\n"
-            "grading_alone = sorted(m for m in ('ipywidgets', 'matplotlib', 'numpy', 'IPython') if m in sys.modules)\n"
-            f"for name in {names!r}: importlib.import_module(name)\n"
-            "print(grading_alone, sorted(m for m in ('matplotlib', 'numpy') if m in sys.modules))")
+    code = (
+        "import importlib, sys\n"
+        "importlib.import_module('ketamine_course.grading')\n"
+        "grading_alone = sorted(m for m in ('ipywidgets', 'matplotlib', 'numpy', 'IPython') if m in sys.modules)\n"
+        f"for name in {names!r}: importlib.import_module(name)\n"
+        "print(grading_alone, sorted(m for m in ('matplotlib', 'numpy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO).stdout
     assert out.strip() == "[] []"
 
 
 def test_every_outside_import_is_a_declared_dependency():
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    names = {d.split("[")[0].split("<")[0].split(">")[0].split("=")[0].strip().lower()
-             for d in declared["dependencies"] + [d for group in declared.get("optional-dependencies", {}).values()
-                                                   for d in group]}
-    import_to_distribution = {"yaml": "pyyaml", "IPython": "ipython", "jupyterhub_idle_culler": "jupyterhub-idle-culler"}
+    names = {
+        d.split("[")[0].split("<")[0].split(">")[0].split("=")[0].strip().lower()
+        for d in declared["dependencies"]
+        + [d for group in declared.get("optional-dependencies", {}).values() for d in group]
+    }
+    import_to_distribution = {
+        "yaml": "pyyaml",
+        "IPython": "ipython",
+        "jupyterhub_idle_culler": "jupyterhub-idle-culler",
+    }
     for name, path in MODULES:
         for target, line in imports_of(path):
             top = target.split(".")[0]
@@ -175,26 +200,35 @@ def course_imports(source: str) -> set:
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ketamine_course"):
-            found |= {f"{node.module}.{a.name}" if node.module == "ketamine_course" else node.module for a in node.names}
+            found |= {
+                f"{node.module}.{a.name}" if node.module == "ketamine_course" else node.module for a in node.names
+            }
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("ketamine_course")}
     return found
 
 
-NOTEBOOKS = sorted([*REPO.glob("course/*.ipynb"), *REPO.glob("solutions/*/*.ipynb"), *REPO.glob("assignments/*/*.ipynb")])
+NOTEBOOKS = sorted(
+    [*REPO.glob("course/*.ipynb"), *REPO.glob("solutions/*/*.ipynb"), *REPO.glob("assignments/*/*.ipynb")]
+)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[str(p.relative_to(REPO)) for p in NOTEBOOKS])
 def test_notebooks_call_only_ui_and_hidden_tests_only_grading(notebook):
-    allowed = {"ketamine_course.ui"} if notebook.parts[-2] == "course" else {"ketamine_course.ui", "ketamine_course.grading"}
+    allowed = (
+        {"ketamine_course.ui"} if notebook.parts[-2] == "course" else {"ketamine_course.ui", "ketamine_course.grading"}
+    )
     for cell in code_cells(notebook):
         source = "".join(cell["source"])
         visible, _, hidden = source.partition("### BEGIN HIDDEN TESTS")
         assert course_imports(visible) <= allowed, f"{notebook.name}: {source[:80]!r}"
         hidden = hidden.partition("### END HIDDEN TESTS")[0]
         if hidden:
-            called = {ast.unparse(node.func.value) for node in ast.walk(ast.parse(hidden))
-                      if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
+            called = {
+                ast.unparse(node.func.value)
+                for node in ast.walk(ast.parse(hidden))
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            }
             assert called <= {"grading"}, f"{notebook.name}: hidden tests call {called - {'grading'}}"
             assert not course_imports(hidden) - {"ketamine_course.grading"}
 
@@ -210,3 +244,14 @@ def test_an_old_style_import_line_still_runs():
     code = "from ketamine_course import grading, monitoring_sim, ui; print(monitoring_sim.step_card.__module__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO).stdout
     assert out.strip() == "ketamine_course.widgets.monitoring_explorer"
+
+
+def test_the_tests_mirror_the_package():
+    """A test module sits in the folder of the floor it tests (tests/core, tests/widgets, ...); tests/course
+    holds the checks of the whole course, and this file, which checks every floor, stays at the top."""
+    tests = REPO / "tests"
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and p.name not in ("fixtures", "__pycache__")}
+    assert folders <= set(FLOORS) | {"course"}, (
+        f"test folders with no floor: {sorted(folders - set(FLOORS) - {'course'})}"
+    )
+    assert [p.name for p in tests.glob("test_*.py")] == ["test_architecture.py"]

@@ -9,6 +9,7 @@ Secure by default: Unix passwords through PAM, only members of the participants'
 groups (and the named admin) may log in, no sign-up, the hub's state readable by root only.
 The workshop mode (shared passwords) must be asked for with --workshop-mode.
 """
+
 import sys
 from hmac import compare_digest
 
@@ -97,25 +98,36 @@ c.JupyterHub.concurrent_spawn_limit = 10
 # ------------------------------------------------------------------ roles, groups and idle servers
 instructors = sorted(group_members(settings.instructors_group))
 c.JupyterHub.load_groups = {settings.instructors_group: {"users": instructors}}
-roles = [{
-    "name": "workshop-instructors",
-    "description": "Instructors see who is logged in and whose server is running (the admin page, read-only).",
-    "scopes": ["admin-ui", "list:users", "read:users:activity", "read:servers"],
-    "groups": [settings.instructors_group],
-}]
+roles = [
+    {
+        "name": "workshop-instructors",
+        "description": "Instructors see who is logged in and whose server is running (the admin page, read-only).",
+        "scopes": ["admin-ui", "list:users", "read:users:activity", "read:servers"],
+        "groups": [settings.instructors_group],
+    }
+]
 services = []
 if settings.idle_timeout:
-    roles.append({
-        "name": "idle-culler",
-        "description": "Stop single-user servers that have been idle for a while.",
-        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
-        "services": ["idle-culler"],
-    })
-    services.append({
-        "name": "idle-culler",
-        "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={settings.idle_timeout}",
-                    f"--cull-every={settings.cull_every}"],
-        "cwd": str(settings.state),
-    })
+    roles.append(
+        {
+            "name": "idle-culler",
+            "description": "Stop single-user servers that have been idle for a while.",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": ["idle-culler"],
+        }
+    )
+    services.append(
+        {
+            "name": "idle-culler",
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyterhub_idle_culler",
+                f"--timeout={settings.idle_timeout}",
+                f"--cull-every={settings.cull_every}",
+            ],
+            "cwd": str(settings.state),
+        }
+    )
 c.JupyterHub.load_roles = roles
 c.JupyterHub.services = services

@@ -4,6 +4,7 @@ Files live in the package's `content/` folder: `course.yaml` (title, start page,
 question banks, with keys), `assessments/*.yaml` (graded items, no keys), `vignettes/*.yaml` and `data/*.yaml` (the numbers
 behind figures, each row with its source).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -12,8 +13,15 @@ from pathlib import Path
 
 import yaml
 
-from ketamine_course.content.models import (Assessment, CourseFacts, DataSet, QuestionBank, ReferenceLibrary,
-                                            RegulatoryComparison, VignetteSet)
+from ketamine_course.content.models import (
+    Assessment,
+    CourseFacts,
+    DataSet,
+    QuestionBank,
+    ReferenceLibrary,
+    RegulatoryComparison,
+    VignetteSet,
+)
 from ketamine_course.core.errors import CourseError
 
 CONTENT_DIR = Path(str(resources.files("ketamine_course") / "content"))
@@ -96,7 +104,9 @@ def graded_item(item_id: str):
 
 def objective(objective_id: str):
     groups = list(question_banks().values()) + list(assessments().values())
-    return _one((o for group in groups for o in group.objectives), objective_id, f"No learning objective {objective_id!r}")
+    return _one(
+        (o for group in groups for o in group.objectives), objective_id, f"No learning objective {objective_id!r}"
+    )
 
 
 def vignette(vignette_id: str):

@@ -3,6 +3,7 @@
 In a notebook's Markdown a citation is a link to the reference's anchor, written
 `[Zarate 2006](#ref-zarate2006)`: readable as it stands, and checkable by the tests.
 """
+
 from __future__ import annotations
 
 import html
@@ -42,8 +43,10 @@ def link(key: str) -> str:
 
 def inline_html(keys) -> str:
     """An inline citation, e.g. '(Zarate et al. 2006; Murrough et al. 2013)', each linked to its source."""
-    parts = [f'<a href="{html.escape(link(k))}" target="_blank" rel="noopener">{html.escape(short_form(k))}</a>'
-             for k in keys]
+    parts = [
+        f'<a href="{html.escape(link(k))}" target="_blank" rel="noopener">{html.escape(short_form(k))}</a>'
+        for k in keys
+    ]
     return f"({'; '.join(parts)})" if parts else ""
 
 
@@ -51,13 +54,19 @@ def full_entry_html(key: str) -> str:
     ref = reference(key)
     ids = []
     if ref.doi:
-        ids.append(f'doi:<a href="https://doi.org/{html.escape(ref.doi)}" target="_blank" rel="noopener">{html.escape(ref.doi)}</a>')
+        ids.append(
+            f'doi:<a href="https://doi.org/{html.escape(ref.doi)}" target="_blank" rel="noopener">{html.escape(ref.doi)}</a>'
+        )
     if ref.pmid:
-        ids.append(f'PMID <a href="https://pubmed.ncbi.nlm.nih.gov/{ref.pmid}/" target="_blank" rel="noopener">{ref.pmid}</a>')
+        ids.append(
+            f'PMID <a href="https://pubmed.ncbi.nlm.nih.gov/{ref.pmid}/" target="_blank" rel="noopener">{ref.pmid}</a>'
+        )
     if ref.url and not ids:
         ids.append(f'<a href="{html.escape(ref.url)}" target="_blank" rel="noopener">official label</a>')
-    return (f'<li id="ref-{ref.key}">{html.escape(ref.authors)} {html.escape(ref.title)}. '
-            f'{html.escape(ref.source)}. {"; ".join(ids)}</li>')
+    return (
+        f'<li id="ref-{ref.key}">{html.escape(ref.authors)} {html.escape(ref.title)}. '
+        f"{html.escape(ref.source)}. {'; '.join(ids)}</li>"
+    )
 
 
 def evidence_date() -> str:
@@ -69,8 +78,10 @@ def reference_list_html(keys) -> str:
     """A numbered reference list, sorted by first author, with the date the evidence is current to."""
     unique = sorted(set(keys), key=lambda k: (reference(k).authors.lower(), reference(k).year))
     items = "\n".join(full_entry_html(k) for k in unique)
-    return (f"<ol>{items}</ol><p><em>Evidence current to {evidence_date()}. Product labels change: check the "
-            "current label and your local protocol. This course is education, not medical advice.</em></p>")
+    return (
+        f"<ol>{items}</ol><p><em>Evidence current to {evidence_date()}. Product labels change: check the "
+        "current label and your local protocol. This course is education, not medical advice.</em></p>"
+    )
 
 
 def keys_cited_in_notebook(path) -> list:

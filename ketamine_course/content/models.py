@@ -4,6 +4,7 @@ Pure data models (pydantic). Authors write YAML; these models check it. Formativ
 (course/) carry their keys and rationales; graded items (assignments/) never do: their keys
 live only in the hidden test cells of solutions/.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,15 +14,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ketamine_course.core.schema import ItemId, Key, OptionId, Strict, require_known_objectives, require_unique
 
-
 # --- references ---------------------------------------------------------------------------
 
 
 class Reference(Strict):
     key: Key
     type: Literal[
-        "trial", "meta-analysis", "review", "guideline", "label", "preclinical",
-        "observational", "pharmacokinetic", "regulatory", "hta",
+        "trial",
+        "meta-analysis",
+        "review",
+        "guideline",
+        "label",
+        "preclinical",
+        "observational",
+        "pharmacokinetic",
+        "regulatory",
+        "hta",
     ]
     authors: str
     year: int
@@ -55,7 +63,11 @@ class Reference(Strict):
         """
         if not self.verified:
             return self
-        if self.type in ("label", "regulatory", "hta"):  # regulatory: an agency's safety communication; hta: an HTA body's guidance (no DOI)
+        if self.type in (
+            "label",
+            "regulatory",
+            "hta",
+        ):  # regulatory: an agency's safety communication; hta: an HTA body's guidance (no DOI)
             if not (self.url or self.doi or self.pmid):
                 raise ValueError(f"label {self.key} needs a url to the official label")
         elif not (self.doi or self.pmid):
@@ -257,10 +269,31 @@ class DataRow(BaseModel):
     note: Optional[str] = None
 
 
+class Caption(Strict):
+    """The caption of a figure or table drawn from a data set, citing what it states (the widget adds the
+    sources of the rows it draws)."""
+
+    figure: Key
+    caption: str
+    refs: list[Key] = Field(min_length=1)
+
+
 class DataSet(Strict):
     title: str
     description: str
     rows: list[DataRow] = Field(min_length=1)
+    captions: list[Caption] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_caption_per_figure(self):
+        require_unique([c.figure for c in self.captions], f"captions of {self.title!r}")
+        return self
+
+    def caption(self, figure: str) -> str:
+        for c in self.captions:
+            if c.figure == figure:
+                return c.caption
+        raise KeyError(f"{self.title!r} has no caption for {figure!r}")
 
 
 # --- US and EU side by side (esketamine) ----------------------------------------------------

@@ -11,6 +11,7 @@ Conventions used throughout the course:
   interval from counts, or the paper's own interval). If that interval includes zero the result is not
   significant and the interval runs from an NNTB through infinity to an NNTH (Altman's notation).
 """
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,7 @@ from typing import Optional
 DEFINITIONS = {
     "response": "A fall of at least 50% from the baseline score on a depression rating scale (MADRS, HDRS or QIDS).",
     "remission": "A score at or below a low threshold, meaning few symptoms remain: for example MADRS 10 or less "
-                 "(ESCAPE-TRD, KetECT) or 12 or less (the esketamine phase 3 trials).",
+    "(ESCAPE-TRD, KetECT) or 12 or less (the esketamine phase 3 trials).",
     "relapse": "Return of depressive symptoms to a defined level after response or remission.",
 }
 
@@ -55,8 +56,9 @@ def risk_difference(rate_treated: float, rate_control: float, scale: float = 100
     return round(_proportion(rate_treated, scale) - _proportion(rate_control, scale), 12)
 
 
-def number_needed(rate_treated: float, rate_control: float, higher_is_better: bool = True,
-                  scale: float = 100) -> NumberNeeded:
+def number_needed(
+    rate_treated: float, rate_control: float, higher_is_better: bool = True, scale: float = 100
+) -> NumberNeeded:
     """NNT (or NNH) from two event rates, rounded up to a whole patient.
 
     higher_is_better: True for response or remission; False for relapse or a new episode, where the
@@ -124,8 +126,9 @@ def _counts(events, total, name):
         raise ValueError(f"{name}: need 0 <= events <= total and total > 0, not {events}/{total}")
 
 
-def risk_difference_ci(events_treated: int, n_treated: int, events_control: int, n_control: int,
-                       method: str = "newcombe", z: float = Z95) -> tuple[float, float, float]:
+def risk_difference_ci(
+    events_treated: int, n_treated: int, events_control: int, n_control: int, method: str = "newcombe", z: float = Z95
+) -> tuple[float, float, float]:
     """Risk difference (treated minus control, as a proportion) with its 95% confidence interval.
 
     method="newcombe": Newcombe's hybrid score interval (method 10 of Newcombe 1998), which behaves at
@@ -185,8 +188,10 @@ class NumberNeededCI:
         treatment each number favours (a worse active comparator is not a 'harm').
         """
         if not self.significant:
+
             def part(diff, label):
                 return f"{label} {_whole(1 / abs(diff))}" if diff != 0 else None
+
             low = part(self.upper_difference, "NNTB") if self.upper_difference > 0 else None
             high = part(self.lower_difference, "NNTH") if self.lower_difference < 0 else None
             span = " to ".join(p for p in (low, "∞", high) if p)
@@ -197,8 +202,14 @@ class NumberNeededCI:
         return f"{label} {value} (95% CI {lo} to {hi})"
 
 
-def number_needed_ci(lower_difference: float, upper_difference: float, rate_treated: float, rate_control: float,
-                     higher_is_better: bool = True, scale: float = 100) -> NumberNeededCI:
+def number_needed_ci(
+    lower_difference: float,
+    upper_difference: float,
+    rate_treated: float,
+    rate_control: float,
+    higher_is_better: bool = True,
+    scale: float = 100,
+) -> NumberNeededCI:
     """NNT with its interval from a reported (or computed) CI of the risk difference.
 
     lower_difference and upper_difference are the CI of treated minus control, on the same scale as the
@@ -214,9 +225,16 @@ def number_needed_ci(lower_difference: float, upper_difference: float, rate_trea
     return NumberNeededCI(point, lo, hi)
 
 
-def number_needed_from_counts(events_treated: int, n_treated: int, events_control: int, n_control: int,
-                              higher_is_better: bool = True, method: str = "newcombe") -> NumberNeededCI:
+def number_needed_from_counts(
+    events_treated: int,
+    n_treated: int,
+    events_control: int,
+    n_control: int,
+    higher_is_better: bool = True,
+    method: str = "newcombe",
+) -> NumberNeededCI:
     """NNT (or NNH) with a 95% CI computed from the two arms' counts (Newcombe by default)."""
     diff, lo, hi = risk_difference_ci(events_treated, n_treated, events_control, n_control, method)
-    return number_needed_ci(lo * 100, hi * 100, events_treated / n_treated * 100,
-                            events_control / n_control * 100, higher_is_better)
+    return number_needed_ci(
+        lo * 100, hi * 100, events_treated / n_treated * 100, events_control / n_control * 100, higher_is_better
+    )

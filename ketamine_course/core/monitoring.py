@@ -11,13 +11,14 @@ What happens next can follow from the learner's choice: a step may name, for som
 the learner's first choice at the step. A branch in which no dose is given (`dosed: false`, e.g. a
 deferred session) is exempt from the post-dose observation minimum.
 """
+
 from __future__ import annotations
 
 from typing import Literal, Optional
 
 from pydantic import Field, model_validator
 
-from ketamine_course.core.schema import find_by_id, Key, OptionId, require_unique, Strict
+from ketamine_course.core.schema import Key, OptionId, Strict, find_by_id, require_unique
 
 ActionId = Literal["proceed", "recheck", "hold", "treat", "call_help", "discharge"]
 ACTIONS: tuple = ("proceed", "recheck", "hold", "treat", "call_help", "discharge")
@@ -30,9 +31,13 @@ ACTION_LABELS = {
     "discharge": "Discharge home",
 }
 PHASES = ("baseline", "dosing", "forty", "end")  # the main path of every scenario, in this order
-PHASE_LABELS = {"baseline": "Baseline, before dosing", "dosing": "During dosing",
-                "forty": "About 40 minutes after dosing began", "end": "End of observation",
-                "deferred": "Dose held: review before she or he leaves"}
+PHASE_LABELS = {
+    "baseline": "Baseline, before dosing",
+    "dosing": "During dosing",
+    "forty": "About 40 minutes after dosing began",
+    "end": "End of observation",
+    "deferred": "Dose held: review before she or he leaves",
+}
 PhaseId = Literal["baseline", "dosing", "forty", "end", "deferred"]
 
 
@@ -167,12 +172,12 @@ class Scenario(Strict):
         for i, step in enumerate(self.steps):
             for branch_id in dict.fromkeys(step.branch_on.values()):
                 b = self.branch(branch_id)
-                result.append((list(self.steps[:i + 1]) + list(b.steps), b.dosed))
+                result.append((list(self.steps[: i + 1]) + list(b.steps), b.dosed))
         return result
 
     def step(self, phase: str, branch: str | None = None) -> ScenarioStep:
         """A step of the main path, or of the named branch."""
-        for s in (self.branch(branch).steps if branch else self.steps):
+        for s in self.branch(branch).steps if branch else self.steps:
             if s.phase == phase:
                 return s
         raise KeyError(f"{self.id} has no step {phase!r}" + (f" in branch {branch!r}" if branch else ""))
@@ -191,9 +196,12 @@ class ScenarioLibrary(Strict):
                 for step in path:
                     v = step.vitals
                     if self.protocol.hold.reached(v.systolic, v.diastolic) and (
-                            "proceed" in step.best or "discharge" in step.best):
-                        raise ValueError(f"{scenario.id}/{step.phase}: at or over the hold line, "
-                                         "proceeding or discharging cannot be a best action")
+                        "proceed" in step.best or "discharge" in step.best
+                    ):
+                        raise ValueError(
+                            f"{scenario.id}/{step.phase}: at or over the hold line, "
+                            "proceeding or discharging cannot be a best action"
+                        )
                     if dosed and "discharge" in step.best and step.minute < self.protocol.observation_min:
                         raise ValueError(f"{scenario.id}/{step.phase}: discharge before the minimum observation")
         return self
@@ -243,8 +251,15 @@ def judge(step: ScenarioStep, action: str) -> ChoiceResult:
         raise ValueError(f"Unknown action {action!r}; choose one of {ACTIONS}")
     correct = action in step.best
     fb = step.feedback[action]
-    return ChoiceResult(phase=step.phase, action=action, correct=correct, points=1.0 if correct else 0.0,
-                        feedback=fb.text, refs=list(fb.refs), best=list(step.best))
+    return ChoiceResult(
+        phase=step.phase,
+        action=action,
+        correct=correct,
+        points=1.0 if correct else 0.0,
+        feedback=fb.text,
+        refs=list(fb.refs),
+        best=list(step.best),
+    )
 
 
 class Summary(Strict):
@@ -290,7 +305,7 @@ class Session:
             branch_id = self.step.branch_on.get(action)
             if branch_id is not None:
                 branch = self.scenario.branch(branch_id)
-                self.steps = self.steps[:self.index + 1] + list(branch.steps)
+                self.steps = self.steps[: self.index + 1] + list(branch.steps)
                 self.branch = branch.id
         return result
 
@@ -308,5 +323,9 @@ class Session:
         self.branch: Optional[str] = None  # the branch the learner's choices led into, if any
 
     def summary(self) -> Summary:
-        return Summary(scenario=self.scenario.id, score=sum(r.points for r in self.results),
-                       out_of=float(len(self.steps)), results=list(self.results))
+        return Summary(
+            scenario=self.scenario.id,
+            score=sum(r.points for r in self.results),
+            out_of=float(len(self.steps)),
+            results=list(self.results),
+        )

@@ -8,6 +8,7 @@ Model: a central and a peripheral compartment with linear elimination from the c
 Intravenous doses enter the central compartment at a constant rate (an infusion); other routes
 enter by first-order absorption with a bioavailable fraction F.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,7 @@ class Disposition:
     def exponentials(self):
         """[(coefficient per L, exponent per h)] of the unit-dose central concentration."""
         alpha, beta, k21 = self.rates()
-        return [((alpha - k21) / (alpha - beta) / self.v1, alpha),
-                ((k21 - beta) / (alpha - beta) / self.v1, beta)]
+        return [((alpha - k21) / (alpha - beta) / self.v1, alpha), ((k21 - beta) / (alpha - beta) / self.v1, beta)]
 
     def half_lives(self):
         """(distribution, elimination) half-lives in hours."""
@@ -48,8 +48,9 @@ class Disposition:
         return self.v1 + self.v2
 
 
-def disposition_from_literature(cl_per_70kg: float, vss_per_70kg: float, t_half_alpha_h: float,
-                                t_half_beta_h: float, weight_kg: float = 70.0) -> Disposition:
+def disposition_from_literature(
+    cl_per_70kg: float, vss_per_70kg: float, t_half_alpha_h: float, t_half_beta_h: float, weight_kg: float = 70.0
+) -> Disposition:
     """V1, V2 and Q from clearance, steady-state volume and the two half-lives (exact solution).
 
     Uses alpha*beta = k10*k21, alpha + beta = k10 + k12 + k21 and Vss = V1 * (1 + k12/k21).
@@ -80,8 +81,7 @@ def infusion_concentration(t_h: float, dose_mg: float, duration_h: float, dispos
     rate = dose_mg / duration_h
     during = min(t_h, duration_h)
     after = max(0.0, t_h - duration_h)
-    total = sum(c / k * (1.0 - math.exp(-k * during)) * math.exp(-k * after)
-                for c, k in disposition.exponentials())
+    total = sum(c / k * (1.0 - math.exp(-k * during)) * math.exp(-k * after) for c, k in disposition.exponentials())
     return rate * total * MG_PER_L_TO_NG_PER_ML
 
 
@@ -92,8 +92,9 @@ def bolus_concentration(t_h: float, dose_mg: float, disposition: Disposition) ->
     return dose_mg * sum(c * math.exp(-k * t_h) for c, k in disposition.exponentials()) * MG_PER_L_TO_NG_PER_ML
 
 
-def absorption_concentration(t_h: float, dose_mg: float, bioavailability: float, ka_per_h: float,
-                             disposition: Disposition) -> float:
+def absorption_concentration(
+    t_h: float, dose_mg: float, bioavailability: float, ka_per_h: float, disposition: Disposition
+) -> float:
     """Concentration (ng/mL) at time t after an extravascular dose with first-order absorption."""
     if t_h <= 0 or dose_mg <= 0 or bioavailability <= 0:
         return 0.0
@@ -158,8 +159,15 @@ class Route:
     infusion: bool = False
 
 
-def time_course(route: Route, dose_mg: float, disposition: Disposition, duration_h: float = 0.0,
-                ka_per_h: float | None = None, end_h: float = 6.0, step_h: float = 1.0 / 60.0):
+def time_course(
+    route: Route,
+    dose_mg: float,
+    disposition: Disposition,
+    duration_h: float = 0.0,
+    ka_per_h: float | None = None,
+    end_h: float = 6.0,
+    step_h: float = 1.0 / 60.0,
+):
     """([times in h], [concentrations in ng/mL]) from 0 to end_h."""
     n = int(round(end_h / step_h))
     times = [i * step_h for i in range(n + 1)]

@@ -1,4 +1,5 @@
 """Building blocks of every schema in the course: ids, a strict base model, a check for repeated ids."""
+
 from __future__ import annotations
 
 from typing import Annotated

@@ -4,6 +4,7 @@ Each function takes the learner's answer (as the answer store holds it) and a ke
 Outcome: the fraction of credit (0 to 1) and a plain-language verdict. Malformed answers score
 zero with a message; nothing here raises on a learner's input.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,7 +63,9 @@ def score_multiple(answer, correct, option_ids) -> Outcome:
         return Outcome(0.0, False, "The saved answer is not a list of options; it counts as unanswered.")
     picked = set(answer)
     if not picked <= set(option_ids):
-        return Outcome(0.0, False, "The saved answer names options this question does not have; it counts as unanswered.")
+        return Outcome(
+            0.0, False, "The saved answer names options this question does not have; it counts as unanswered."
+        )
     if not picked:
         return UNANSWERED
     keyed = set(correct)
@@ -71,7 +74,8 @@ def score_multiple(answer, correct, option_ids) -> Outcome:
     if fraction == 1.0:
         return Outcome(1.0, True, "Correct: you chose every right option and no wrong one.")
     return Outcome(
-        round(fraction, 4), True,
+        round(fraction, 4),
+        True,
         f"Partly right: {hits} of {len(keyed)} right options chosen, {false_picks} wrong option(s) chosen.",
     )
 

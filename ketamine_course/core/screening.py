@@ -9,6 +9,7 @@ label rule of one jurisdiction applies in the other only if it names an `outside
 there, for example a US warning in place of an EU contraindication). Pure Python: no
 widgets, no plotting, no files (`content.screening_rules()` reads the rule table). It teaches; it decides for no real patient.
 """
+
 from __future__ import annotations
 
 from typing import Any, Literal, Optional
@@ -18,8 +19,15 @@ from pydantic import Field, model_validator
 from ketamine_course.core.schema import Strict, require_unique
 
 Diagnosis = Literal[
-    "major_depression", "mdd_acute_suicidal_ideation", "postpartum_depression", "bipolar_depression",
-    "generalised_anxiety", "social_anxiety", "ptsd", "ocd", "chronic_pain",
+    "major_depression",
+    "mdd_acute_suicidal_ideation",
+    "postpartum_depression",
+    "bipolar_depression",
+    "generalised_anxiety",
+    "social_anxiety",
+    "ptsd",
+    "ocd",
+    "chronic_pain",
 ]
 
 DIAGNOSIS_LABELS = {
@@ -36,13 +44,15 @@ DIAGNOSIS_LABELS = {
 
 Level = Literal["contraindication", "caution", "note"]
 Basis = Literal["us_label", "eu_label", "consensus", "local_protocol"]
-BASIS_LABELS = {"us_label": "US label", "eu_label": "EU label", "consensus": "published evidence / consensus",
-                "local_protocol": "local protocol (not a label rule)"}
+BASIS_LABELS = {
+    "us_label": "US label",
+    "eu_label": "EU label",
+    "consensus": "published evidence / consensus",
+    "local_protocol": "local protocol (not a label rule)",
+}
 Jurisdiction = Literal["us", "eu", "both"]
 JURISDICTION_LABELS = {"both": "US and EU labels", "us": "US label", "eu": "EU label"}
 _LABEL_OF = {"us": "us_label", "eu": "eu_label"}
-
-
 
 
 class Patient(Strict):
@@ -183,8 +193,10 @@ VerdictLevel = Literal["contraindication", "caution", "candidate"]
 HEADLINES = {
     "contraindication": "Labelled contraindication: esketamine should not be given while this applies.",
     "caution": "Caution: each point below needs the specific action named before any decision to treat.",
-    "candidate": ("No labelled contraindication or caution among the answers given: a possible candidate, "
-                  "pending a full psychiatric and medical assessment."),
+    "candidate": (
+        "No labelled contraindication or caution among the answers given: a possible candidate, "
+        "pending a full psychiatric and medical assessment."
+    ),
 }
 
 

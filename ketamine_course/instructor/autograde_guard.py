@@ -18,6 +18,7 @@ the instructor, written to `<notebook>.grading_changes.json` beside the autograd
 grade-cohort and the exports), flagged in the gradebook, and explained to the learner in a note at
 the top of their graded notebook, which their feedback shows.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,9 @@ def protect(c) -> None:
     """Put both guards into nbgrader's autograde pipeline (called from nbgrader_config.py)."""
     from nbgrader.converters.autograde import Autograde
 
-    sanitize = [p for p in Autograde.class_traits()["sanitize_preprocessors"].default() if p is not RestoreReleasedCells]
+    sanitize = [
+        p for p in Autograde.class_traits()["sanitize_preprocessors"].default() if p is not RestoreReleasedCells
+    ]
     sanitize.insert(1, RestoreReleasedCells)  # after ClearOutput, before nbgrader's own checks
     grading = [p for p in Autograde.class_traits()["autograde_preprocessors"].default() if p is not KeepOnlyAnswerFiles]
     grading.insert(0, KeepOnlyAnswerFiles)  # before Execute
@@ -61,7 +64,7 @@ def _label(grade_id: str) -> str:
     """A cell as a learner knows it: by its question, not by nbgrader's id."""
     for suffix, what in (("_answer", "the answer cell"), ("_grade", "the grading cell"), ("_task", "the task")):
         if grade_id.endswith(suffix):
-            return f"{what} of question {grade_id[:-len(suffix)].replace('_', '.')}"
+            return f"{what} of question {grade_id[: -len(suffix)].replace('_', '.')}"
     return "the first code cell" if grade_id == "setup" else f"the cell named {grade_id}"
 
 
@@ -102,9 +105,15 @@ class RestoreReleasedCells(Preprocessor):
             reference = {}
             order = []
             for cell in released.source_cells:
-                meta = {"grade": cell.name in grades, "grade_id": cell.name, "locked": bool(cell.locked),
-                        "schema_version": 3, "solution": cell.name in solutions, "cell_type": cell.cell_type,
-                        "checksum": cell.checksum}
+                meta = {
+                    "grade": cell.name in grades,
+                    "grade_id": cell.name,
+                    "locked": bool(cell.locked),
+                    "schema_version": 3,
+                    "solution": cell.name in solutions,
+                    "cell_type": cell.cell_type,
+                    "checksum": cell.checksum,
+                }
                 if cell.name in grades:
                     meta["points"] = grades[cell.name]
                 if cell.name in tasks:
@@ -121,17 +130,35 @@ class RestoreReleasedCells(Preprocessor):
                 seen.add(grade_id)
                 kept.append(self._restore(cell, grade_id, reference[grade_id], changes))
             elif grade_id in reference:
-                changes.append(_change("removed", grade_id, f"A second copy of {_label(grade_id)} was removed.",
-                                       f"duplicate of cell {grade_id} removed"))
+                changes.append(
+                    _change(
+                        "removed",
+                        grade_id,
+                        f"A second copy of {_label(grade_id)} was removed.",
+                        f"duplicate of cell {grade_id} removed",
+                    )
+                )
             elif cell.cell_type == "code":
                 what = f"it began: `{_first_line(cell.source)}`" if cell.source.strip() else "it was empty"
-                changes.append(_change("removed", grade_id or "", f"A code cell you added was removed ({what}).",
-                                       f"added code cell removed ({what})"))
+                changes.append(
+                    _change(
+                        "removed",
+                        grade_id or "",
+                        f"A code cell you added was removed ({what}).",
+                        f"added code cell removed ({what})",
+                    )
+                )
             else:
                 if "nbgrader" in cell.metadata:
                     del cell.metadata["nbgrader"]
-                    changes.append(_change("metadata", grade_id or "", "Grading settings on a text cell you "
-                                           "added were removed.", "nbgrader metadata removed from an added text cell"))
+                    changes.append(
+                        _change(
+                            "metadata",
+                            grade_id or "",
+                            "Grading settings on a text cell you added were removed.",
+                            "nbgrader metadata removed from an added text cell",
+                        )
+                    )
                 kept.append(cell)
         kept = self._put_back_missing(kept, order, reference, seen, changes)
         for cell in kept:  # cell ids (nbformat 4.5 and later) must be unique; older notebooks have none
@@ -144,13 +171,21 @@ class RestoreReleasedCells(Preprocessor):
         if kernelspec:
             submitted = nb.metadata.get("kernelspec")
             # JupyterLab rewrites the display name; only another kernel, or extra fields, is a change
-            if not isinstance(submitted, dict) or submitted.get("name") != kernelspec.get("name") or set(
-                    submitted) - {"name", "display_name", "language"}:
-                changes.append(_change("metadata", "", "The notebook's kernel setting was put back.",
-                                       f"kernelspec {submitted!r} reset"))
+            if (
+                not isinstance(submitted, dict)
+                or submitted.get("name") != kernelspec.get("name")
+                or set(submitted) - {"name", "display_name", "language"}
+            ):
+                changes.append(
+                    _change(
+                        "metadata", "", "The notebook's kernel setting was put back.", f"kernelspec {submitted!r} reset"
+                    )
+                )
             nb.metadata["kernelspec"] = kernelspec
-        nb.metadata[META_KEY] = {"changes": changes, "store_link": Path(resources.get("metadata", {}).get(
-            "path") or ".").joinpath(STORE_NAME).is_symlink()}
+        nb.metadata[META_KEY] = {
+            "changes": changes,
+            "store_link": Path(resources.get("metadata", {}).get("path") or ".").joinpath(STORE_NAME).is_symlink(),
+        }
         for change in changes:
             self.log.warning("Grading guard (%s, %s): %s", info["student"], info["notebook"], change["instructor"])
         return nb, resources
@@ -167,27 +202,59 @@ class RestoreReleasedCells(Preprocessor):
     def _restore(self, cell, grade_id, ref, changes):
         cell_type, source, meta, as_released = ref
         if cell.cell_type != cell_type:
-            changes.append(_change("type", grade_id, f"The type of {_label(grade_id)} had been changed from "
-                                   f"{cell_type} to {cell.cell_type}; it was changed back.",
-                                   f"cell type of {grade_id} restored"))
-        learner_text = cell.cell_type == "markdown" and cell_type == "markdown" and meta["solution"] and not meta["locked"]
+            changes.append(
+                _change(
+                    "type",
+                    grade_id,
+                    f"The type of {_label(grade_id)} had been changed from "
+                    f"{cell_type} to {cell.cell_type}; it was changed back.",
+                    f"cell type of {grade_id} restored",
+                )
+            )
+        learner_text = (
+            cell.cell_type == "markdown" and cell_type == "markdown" and meta["solution"] and not meta["locked"]
+        )
         if not learner_text and cell.get("source", "") not in (source, as_released):
             kind = "code" if cell_type == "code" else "text"
-            changes.append(_change("restored", grade_id, f"The {kind} of {_label(grade_id)} had been edited; the "
-                                   "course's version was put back.", f"source of {grade_id} restored"))
+            changes.append(
+                _change(
+                    "restored",
+                    grade_id,
+                    f"The {kind} of {_label(grade_id)} had been edited; the course's version was put back.",
+                    f"source of {grade_id} restored",
+                )
+            )
         old = _nbgrader_meta(cell)
         if any(_plain(old.get(k)) != _plain(meta.get(k)) for k in NBGRADER_FIELDS):
-            changes.append(_change("metadata", grade_id, f"The grading settings of {_label(grade_id)} were put back.",
-                                   f"nbgrader metadata of {grade_id} reset"))
-        extra = sorted(k for k, v in cell.get("metadata", {}).items()
-                       if k not in COSMETIC_METADATA | {"nbgrader"} and v not in ([], {}, None, ""))
+            changes.append(
+                _change(
+                    "metadata",
+                    grade_id,
+                    f"The grading settings of {_label(grade_id)} were put back.",
+                    f"nbgrader metadata of {grade_id} reset",
+                )
+            )
+        extra = sorted(
+            k
+            for k, v in cell.get("metadata", {}).items()
+            if k not in COSMETIC_METADATA | {"nbgrader"} and v not in ([], {}, None, "")
+        )
         if extra:
-            changes.append(_change("metadata", grade_id, f"Extra settings on {_label(grade_id)} ({', '.join(extra)}) "
-                                   "were removed.", f"metadata {extra} of {grade_id} removed"))
+            changes.append(
+                _change(
+                    "metadata",
+                    grade_id,
+                    f"Extra settings on {_label(grade_id)} ({', '.join(extra)}) were removed.",
+                    f"metadata {extra} of {grade_id} removed",
+                )
+            )
         metadata = {k: v for k, v in cell.get("metadata", {}).items() if k in COSMETIC_METADATA}
         metadata["nbgrader"] = dict(meta)
-        new = {"cell_type": cell_type, "metadata": metadata,
-               "source": cell.get("source", "") if learner_text else source}
+        new = {
+            "cell_type": cell_type,
+            "metadata": metadata,
+            "source": cell.get("source", "") if learner_text else source,
+        }
         if cell.get("id"):
             new["id"] = cell["id"]
         if cell_type == "code":
@@ -206,12 +273,28 @@ class RestoreReleasedCells(Preprocessor):
             at = 0
             if previous:
                 at = next(i for i, c in enumerate(kept) if _grade_id(c) == previous[-1]) + 1
-            kept.insert(at, from_dict({"cell_type": "code", "metadata": {"nbgrader": dict(meta)}, "source": source,
-                                       "outputs": [], "execution_count": None, "id": uuid.uuid4().hex[:8]}))
+            kept.insert(
+                at,
+                from_dict(
+                    {
+                        "cell_type": "code",
+                        "metadata": {"nbgrader": dict(meta)},
+                        "source": source,
+                        "outputs": [],
+                        "execution_count": None,
+                        "id": uuid.uuid4().hex[:8],
+                    }
+                ),
+            )
             seen.add(grade_id)
-            changes.append(_change("restored", grade_id, f"{_label(grade_id).capitalize()}, which had been deleted, "
-                                   "was put back.",
-                                   f"deleted code cell {grade_id} put back"))
+            changes.append(
+                _change(
+                    "restored",
+                    grade_id,
+                    f"{_label(grade_id).capitalize()}, which had been deleted, was put back.",
+                    f"deleted code cell {grade_id} put back",
+                )
+            )
         return kept
 
 
@@ -232,12 +315,14 @@ class KeepOnlyAnswerFiles(Preprocessor):
         info = resources["nbgrader"]
         guard = nb.metadata.get(META_KEY)
         if not isinstance(guard, dict):
-            raise RuntimeError("The course's grading guard did not check this notebook before grading: "
-                               "nbgrader_config.py must call autograde_guard.protect(c).")
+            raise RuntimeError(
+                "The course's grading guard did not check this notebook before grading: "
+                "nbgrader_config.py must call autograde_guard.protect(c)."
+            )
         folder = Path(resources.get("metadata", {}).get("path") or ".")
         changes = list(guard.get("changes", []))
         changes += self._clean(folder, info["assignment"], bool(guard.get("store_link")))
-        for change in changes[len(guard.get("changes", [])):]:
+        for change in changes[len(guard.get("changes", [])) :]:
             self.log.warning("Grading guard (%s, %s): %s", info["student"], info["notebook"], change["instructor"])
         if changes:
             note = {"cell_type": "markdown", "metadata": {}, "source": learner_note(changes)}
@@ -246,8 +331,17 @@ class KeepOnlyAnswerFiles(Preprocessor):
             nb.cells.insert(0, from_dict(note))
         guard["changes"] = changes
         (folder / f"{info['notebook']}{CHANGES_SUFFIX}").write_text(
-            json.dumps({"student": info["student"], "assignment": info["assignment"], "notebook": info["notebook"],
-                        "changes": changes}, indent=1), encoding="utf-8")
+            json.dumps(
+                {
+                    "student": info["student"],
+                    "assignment": info["assignment"],
+                    "notebook": info["notebook"],
+                    "changes": changes,
+                },
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
         if changes:
             self._flag(info)
         return nb, resources
@@ -273,7 +367,7 @@ class KeepOnlyAnswerFiles(Preprocessor):
                 continue
             if path.suffix == ".ipynb" and path.is_file() and not path.is_symlink():
                 continue
-            if name.endswith(CHANGES_SUFFIX) and name[:-len(CHANGES_SUFFIX)] in notebooks:
+            if name.endswith(CHANGES_SUFFIX) and name[: -len(CHANGES_SUFFIX)] in notebooks:
                 continue
             if name in NBGRADER_FILES and path.is_file() and not path.is_symlink():
                 continue
@@ -284,12 +378,24 @@ class KeepOnlyAnswerFiles(Preprocessor):
             else:
                 path.unlink()
             if name == STORE_NAME:
-                changes.append(_change("file", name, "Your answers.json was a link to another file, so it was not "
-                                       "used: every graded answer counts as unanswered.",
-                                       "answers.json was a symbolic link: not used"))
+                changes.append(
+                    _change(
+                        "file",
+                        name,
+                        "Your answers.json was a link to another file, so it was not "
+                        "used: every graded answer counts as unanswered.",
+                        "answers.json was a symbolic link: not used",
+                    )
+                )
             elif not any(path.match(pattern) for pattern in COURSE_BYPRODUCTS):
-                changes.append(_change("file", name, f"The file {name} you handed in was not used for grading.",
-                                       f"submitted file {name} removed before execution"))
+                changes.append(
+                    _change(
+                        "file",
+                        name,
+                        f"The file {name} you handed in was not used for grading.",
+                        f"submitted file {name} removed before execution",
+                    )
+                )
         return changes
 
     def _flag(self, info) -> None:
@@ -308,9 +414,11 @@ class KeepOnlyAnswerFiles(Preprocessor):
 def learner_note(changes) -> str:
     """What the learner reads at the top of their graded notebook, in plain words."""
     lines = "\n".join(f"- {c['learner']}" for c in changes)
-    return ("**Before grading, the course put its own version of this notebook back.** Grading runs only "
-            "the course's code; your answers count exactly as you saved them with the questions. "
-            f"What was changed:\n\n{lines}\n\nIf you did not make these changes, tell your instructor.")
+    return (
+        "**Before grading, the course put its own version of this notebook back.** Grading runs only "
+        "the course's code; your answers count exactly as you saved them with the questions. "
+        f"What was changed:\n\n{lines}\n\nIf you did not make these changes, tell your instructor."
+    )
 
 
 def read_changes(folder) -> list:

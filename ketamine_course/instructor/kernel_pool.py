@@ -13,6 +13,7 @@ it starts) and is moved into the notebook's folder by `enter_folder_code`, a sil
 leaves nothing in the kernel's namespace or history. No kernel runs two notebooks, so nothing one
 notebook does (globals, imports, environment variables, open files) can reach the next.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,8 +48,10 @@ def enter_folder_code(folder: Path) -> str:
 
     Binds no name; IPython's directory history (`_dh`) starts again from the new folder.
     """
-    return (f"__import__('os').chdir({str(folder)!r})\n"
-            "get_ipython().history_manager.dir_hist[:] = [__import__('pathlib').Path.cwd()]\n")
+    return (
+        f"__import__('os').chdir({str(folder)!r})\n"
+        "get_ipython().history_manager.dir_hist[:] = [__import__('pathlib').Path.cwd()]\n"
+    )
 
 
 class KernelPool:
@@ -60,9 +63,19 @@ class KernelPool:
     output (not a notebook's) goes to `output`, an open file, or nowhere.
     """
 
-    def __init__(self, size: int = 1, kernel_name: str = "python3", env: dict = None, extra_arguments=(),
-                 ipython_hist_file: str = ":memory:", startup_timeout: float = 60, output=None, config=None,
-                 log: logging.Logger = None, limit: int = None):
+    def __init__(
+        self,
+        size: int = 1,
+        kernel_name: str = "python3",
+        env: dict = None,
+        extra_arguments=(),
+        ipython_hist_file: str = ":memory:",
+        startup_timeout: float = 60,
+        output=None,
+        config=None,
+        log: logging.Logger = None,
+        limit: int = None,
+    ):
         self.size = max(1, int(size))
         self.limit = limit
         self.kernel_name = kernel_name
@@ -185,14 +198,18 @@ class KernelPool:
         folder = Path(folder) if folder else Path(tempfile.mkdtemp(dir=self._folder))
         manager = AsyncKernelManager(kernel_name=kernel_name, config=self.config, log=self.log)
         arguments = list(self.extra_arguments)
-        if manager.ipykernel and self.ipython_hist_file and not any(
-                a.startswith("--HistoryManager.hist_file") for a in arguments):
+        if (
+            manager.ipykernel
+            and self.ipython_hist_file
+            and not any(a.startswith("--HistoryManager.hist_file") for a in arguments)
+        ):
             arguments.append(f"--HistoryManager.hist_file={self.ipython_hist_file}")  # as nbclient does
         output = self.output if self.output is not None else subprocess.DEVNULL
         kernel = PooledKernel(manager, folder)
         try:
-            await manager.start_kernel(extra_arguments=arguments, cwd=str(folder), env=self.env,
-                                       stdout=output, stderr=output)
+            await manager.start_kernel(
+                extra_arguments=arguments, cwd=str(folder), env=self.env, stdout=output, stderr=output
+            )
             self.started += 1
             client = manager.client()
             client.start_channels()

@@ -15,6 +15,7 @@ A submission graded completely (autograded, its feedback made if asked) is recor
 write. It counts as already graded while that record matches: same submitted files, same assignment
 source, due date, extension and course configuration, and its autograded notebooks are still there.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -126,8 +127,9 @@ class PoolExecute(Execute):
         client.allow_stdin = False
         self.kc = client
         if self._enter is not None:
-            moved = await self.async_wait_for_reply(client.execute(enter_folder_code(self._enter), silent=True,
-                                                                   store_history=False))
+            moved = await self.async_wait_for_reply(
+                client.execute(enter_folder_code(self._enter), silent=True, store_history=False)
+            )
             if not moved or moved["content"].get("status") != "ok":
                 raise RuntimeError(f"The kernel could not work in {self._enter}: {moved and moved['content']}")
         await run_hook(self.on_notebook_start, notebook=self.nb)
@@ -164,7 +166,8 @@ class PoolAutograde(Autograde):
         if not self._sanitizing:
             self.exporter._preprocessors = [
                 PoolExecute(parent=self.exporter, pool=self.pool, turn=self.turn) if type(p) is Execute else p
-                for p in self.exporter._preprocessors]
+                for p in self.exporter._preprocessors
+            ]
 
 
 class PoolGrader:
@@ -196,15 +199,18 @@ class PoolGrader:
             return False
         autograded = self._folder(self.coursedir.autograded_directory, student)
         feedback = self._folder(self.coursedir.feedback_directory, student)
-        return all((autograded / f"{n}.ipynb").is_file() and (not self.feedback or (feedback / f"{n}.html").is_file())
-                   for n in now["notebooks"])
+        return all(
+            (autograded / f"{n}.ipynb").is_file() and (not self.feedback or (feedback / f"{n}.html").is_file())
+            for n in now["notebooks"]
+        )
 
     def _folder(self, directory: str, student: str) -> Path:
         return Path(self.coursedir.format_path(directory, student, self.assignment))
 
     def _record_path(self, student: str) -> Path:
         return self._folder(self.coursedir.autograded_directory, student).parent / RECORD_NAME.format(
-            assignment=self.assignment)
+            assignment=self.assignment
+        )
 
     def _read_record(self, student: str) -> dict:
         try:
@@ -216,9 +222,15 @@ class PoolGrader:
     def _record(self, student: str) -> dict:
         """What the record of a submission graded now says."""
         submitted = self._folder(self.coursedir.submitted_directory, student)
-        return {"assignment": self.assignment, "student": student, "submission": _digest(submitted),
-                "rules": self._rules_digest(student), "notebooks": sorted(p.stem for p in submitted.glob("*.ipynb")),
-                "feedback": self.feedback, "graded_at": datetime.now(timezone.utc).isoformat()}
+        return {
+            "assignment": self.assignment,
+            "student": student,
+            "submission": _digest(submitted),
+            "rules": self._rules_digest(student),
+            "notebooks": sorted(p.stem for p in submitted.glob("*.ipynb")),
+            "feedback": self.feedback,
+            "graded_at": datetime.now(timezone.utc).isoformat(),
+        }
 
     def _rules_digest(self, student: str) -> str:
         """The assignment's source, its due date, the student's extension and the course's configuration."""
@@ -229,10 +241,12 @@ class PoolGrader:
                 warnings.simplefilter("ignore")
                 assignment = gb.find_assignment(self.assignment)
                 extensions = {s.student_id: str(s.extension) for s in assignment.submissions if s.extension}
-                self._rules = (str(assignment.duedate), extensions,
-                               _digest(Path(self.coursedir.format_path(self.coursedir.source_directory, ".",
-                                                                       self.assignment))),
-                               _digest(self.root / "nbgrader_config.py"))
+                self._rules = (
+                    str(assignment.duedate),
+                    extensions,
+                    _digest(Path(self.coursedir.format_path(self.coursedir.source_directory, ".", self.assignment))),
+                    _digest(self.root / "nbgrader_config.py"),
+                )
         duedate, extensions, source, config = self._rules
         return hashlib.sha256(repr((duedate, extensions.get(student), source, config)).encode()).hexdigest()
 
@@ -250,12 +264,23 @@ class PoolGrader:
         env = dict(os.environ, NBGRADER_EXECUTION="autograde")  # as nbgrader's Autograde sets it
         log = _file_logger(self.output)
         jobs = min(self.jobs, len(students))
-        notebooks = sum(len(list(self._folder(self.coursedir.submitted_directory, s).glob("*.ipynb")))
-                        for s in students)
-        with KernelPool(size=KERNELS_AHEAD * jobs, limit=notebooks, env=env, extra_arguments=template.extra_arguments,
-                        ipython_hist_file=template.ipython_hist_file, startup_timeout=template.startup_timeout,
-                        output=self.output, config=self.config, log=log) as pool, \
-                ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader") as workers:
+        notebooks = sum(
+            len(list(self._folder(self.coursedir.submitted_directory, s).glob("*.ipynb"))) for s in students
+        )
+        with (
+            KernelPool(
+                size=KERNELS_AHEAD * jobs,
+                limit=notebooks,
+                env=env,
+                extra_arguments=template.extra_arguments,
+                ipython_hist_file=template.ipython_hist_file,
+                startup_timeout=template.startup_timeout,
+                output=self.output,
+                config=self.config,
+                log=log,
+            ) as pool,
+            ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader") as workers,
+        ):
             futures = {workers.submit(self._grade_one, pool, student): student for student in students}
             try:
                 for future in as_completed(futures):

@@ -1,2 +1,1 @@
-"""The course for reading rather than running: reader mode (Voila), static handouts and widget snapshots.
-"""
+"""The course for reading rather than running: reader mode (Voila), static handouts and widget snapshots."""

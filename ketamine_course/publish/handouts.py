@@ -18,6 +18,7 @@ feedback need the course itself: `ketamine-course open` or `ketamine-course read
 A module that cannot be run is reported with the cell and the error, and the others still export;
 `index.html` lists every module, with a link or with the reason it is missing.
 """
+
 from __future__ import annotations
 
 import html
@@ -28,13 +29,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ketamine_course.core.errors import CourseError
-from ketamine_course.runtime import console_progress, course_copy
-from ketamine_course.storage.json_files import write_atomically
-from ketamine_course.publish.widget_snapshot import snapshot_html
 from ketamine_course.content import course_facts
 from ketamine_course.content.citations import evidence_date
+from ketamine_course.core.errors import CourseError
 from ketamine_course.publish.reader import LAB_ONLY_TAG, module_title, reading_version
+from ketamine_course.publish.widget_snapshot import snapshot_html
+from ketamine_course.runtime import console_progress, course_copy
+from ketamine_course.storage.json_files import write_atomically
 
 # Cells tagged so only make sense live (the learner's progress table): left out of handouts.
 NO_HANDOUT_TAG = "no-handout"
@@ -70,9 +71,14 @@ def run_notebook(notebook, work_dir: Path, data_dir: Path) -> None:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     current = {}
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(work_dir)}},
-                            on_cell_execute=lambda cell, cell_index: current.update(cell=cell, index=cell_index))
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        store_widget_state=True,
+        resources={"metadata": {"path": str(work_dir)}},
+        on_cell_execute=lambda cell, cell_index: current.update(cell=cell, index=cell_index),
+    )
 
     def where() -> str:
         if "cell" not in current:
@@ -111,12 +117,13 @@ def _banner_cell(today: date):
     import nbformat
 
     return nbformat.v4.new_markdown_cell(
-        f"<div class=\"kc-handout-banner\">\n\n**{course_facts().title}** · a handout for reading offline, "
+        f'<div class="kc-handout-banner">\n\n**{course_facts().title}** · a handout for reading offline, '
         f"exported on {today.day} {today:%B %Y}.\n\n"
         f"**{course_facts().disclaimer}** The evidence is current to **{evidence_date()}**. Product labels "
         "and regulations change: check the current label and your local protocol before treating anyone.\n\n"
         "Questions and tools are shown as they first open. To answer them and see the feedback, take this "
-        "module in the course itself.\n\n</div>")
+        "module in the course itself.\n\n</div>"
+    )
 
 
 # --- HTML pages -----------------------------------------------------------------------------------
@@ -141,8 +148,11 @@ PAGE_CSS = """
 @media print { .kc-handout-banner { border-color: #000; } a { color: inherit; } }
 """
 
-PAGE_TEMPLATE = """{%- extends 'index.html.j2' -%}
-{% block extra_css %}<style type="text/css">""" + PAGE_CSS + """</style>{% endblock extra_css %}
+PAGE_TEMPLATE = (
+    """{%- extends 'index.html.j2' -%}
+{% block extra_css %}<style type="text/css">"""
+    + PAGE_CSS
+    + """</style>{% endblock extra_css %}
 {%- block data_widget_view scoped %}
 {% set div_id = uuid4() %}
 {% set datatype_list = output.data | filter_data_type %}
@@ -158,6 +168,7 @@ var element = document.getElementById('{{ div_id }}');
 </div>
 {%- endblock data_widget_view -%}
 """
+)
 
 
 def notebook_html(notebook) -> str:
@@ -165,9 +176,14 @@ def notebook_html(notebook) -> str:
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"handout.html.j2": PAGE_TEMPLATE})],
-                            template_file="handout.html.j2", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[DictLoader({"handout.html.j2": PAGE_TEMPLATE})],
+        template_file="handout.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
     body, _ = exporter.from_notebook_node(notebook)
     return body
 
@@ -180,10 +196,12 @@ def index_html(handouts: list, today: date) -> str:
         if h.page:
             rows.append(f'<li><a href="{html.escape(h.page.name)}">{name}</a></li>')
         elif h.previous_page:
-            rows.append(f'<li><a href="{html.escape(h.previous_page.name)}">{name}</a> <em>(an older copy: it could not '
-                        f'be exported this time, because {html.escape(h.problem or "")})</em></li>')
+            rows.append(
+                f'<li><a href="{html.escape(h.previous_page.name)}">{name}</a> <em>(an older copy: it could not '
+                f"be exported this time, because {html.escape(h.problem or '')})</em></li>"
+            )
         else:
-            rows.append(f'<li>{name} <em>(not exported: {html.escape(h.problem or "")})</em></li>')
+            rows.append(f"<li>{name} <em>(not exported: {html.escape(h.problem or '')})</em></li>")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{course_facts().title}: handouts</title>
@@ -270,15 +288,19 @@ def cmd_handouts(args) -> int:
         probe.write_text("", encoding="utf-8")
         probe.unlink()
     except OSError as error:
-        print(f"Cannot write handouts to {out_dir} ({error.strerror or error}): choose another place with --out.",
-              file=sys.stderr)
+        print(
+            f"Cannot write handouts to {out_dir} ({error.strerror or error}): choose another place with --out.",
+            file=sys.stderr,
+        )
         return 2
     timer = console_progress.Timer()
     handouts = export_handouts(course_folder, out_dir)
     done = [h for h in handouts if h.page]
     failed = [h for h in handouts if not h.page]
-    line = (f"Exported {len(done)} of {len(handouts)} module handouts to {out_dir} in "
-            f"{console_progress.duration(timer.elapsed)}; open {out_dir / 'index.html'}.")
+    line = (
+        f"Exported {len(done)} of {len(handouts)} module handouts to {out_dir} in "
+        f"{console_progress.duration(timer.elapsed)}; open {out_dir / 'index.html'}."
+    )
     if failed:
         line += f" Not exported: {', '.join(h.notebook.name for h in failed)} (reasons above)."
     console_progress.summary(line)
@@ -286,6 +308,8 @@ def cmd_handouts(args) -> int:
 
 
 def add_commands(subparsers) -> None:
-    parser = subparsers.add_parser("handouts", help="export every module as an HTML page without code, for reading offline")
+    parser = subparsers.add_parser(
+        "handouts", help="export every module as an HTML page without code, for reading offline"
+    )
     parser.add_argument("--out", help="folder for the pages (default: handouts/ in the course folder)")
     parser.set_defaults(run=cmd_handouts)

@@ -29,6 +29,7 @@ as Jupyter does. The server listens on the loopback address only, so other compu
 it at all. (Voila serves image files of course/ without the token, as JupyterLab serves its own
 static files; nothing else is open.)
 """
+
 from __future__ import annotations
 
 import atexit
@@ -54,9 +55,15 @@ LAB_ONLY_TAG = "lab-only"
 # (matplotlib builds its font cache) and a slow laptop, yet a stuck cell cannot hang a page for ever.
 CELL_TIMEOUT_S = 60
 KERNEL_STARTUP_TIMEOUT_S = 120
-READING_EXTENSIONS = ["@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8", "jupyterlab_pygments"]
-CELL_ERROR_NOTE = ("This part of the page could not be shown. The rest of the module still works; "
-                   "please tell the course team which module and section this was.")
+READING_EXTENSIONS = [
+    "@jupyter-widgets/jupyterlab-manager",
+    "@voila-dashboards/widgets-manager8",
+    "jupyterlab_pygments",
+]
+CELL_ERROR_NOTE = (
+    "This part of the page could not be shown. The rest of the module still works; "
+    "please tell the course team which module and section this was."
+)
 
 
 def module_title(notebook) -> str:
@@ -86,37 +93,39 @@ def voila_config(course_folder: Path, port: int, token: str):
     """Voila's settings for reading: loopback, a token, no code, a reading layout, time-outs."""
     from traitlets.config import Config
 
-    return Config({
-        "Voila": {
-            "ip": HOST,
-            "port": port,
-            "port_retries": 0,  # the printed address must be the real one
-            "root_dir": str(course_folder),
-            "token": token,
-            "open_browser": False,  # opened by us, with the token, once the server answers
-            "config_file_paths": [],  # a stray voila.json must not change address or security
-        },
-        "VoilaConfiguration": {
-            "strip_sources": True,
-            "template": "lab",
-            "theme": "light",
-            "show_margins": True,  # a centred column of text, as on a printed page
-            "classic_tree": True,  # the module list as a plain page, drawn by the server
-            "show_tracebacks": False,
-            "prelaunch_hook": _prelaunch_hook,
-            # Only what a reading page draws with: the widgets (and code colouring). JupyterLab's own
-            # add-ons (nbgrader's menus, the notebook switcher) have nothing to do on these pages.
-            "extension_allowlist": READING_EXTENSIONS,
-        },
-        "VoilaExecutor": {
-            "timeout": CELL_TIMEOUT_S,
-            "interrupt_on_timeout": True,  # a stuck cell is stopped and the page goes on
-            "allow_errors": True,  # one failing cell shows a note; the rest of the page still renders
-            "startup_timeout": KERNEL_STARTUP_TIMEOUT_S,
-            "cell_error_instruction": CELL_ERROR_NOTE,
-            "cell_timeout_instruction": CELL_ERROR_NOTE,
-        },
-    })
+    return Config(
+        {
+            "Voila": {
+                "ip": HOST,
+                "port": port,
+                "port_retries": 0,  # the printed address must be the real one
+                "root_dir": str(course_folder),
+                "token": token,
+                "open_browser": False,  # opened by us, with the token, once the server answers
+                "config_file_paths": [],  # a stray voila.json must not change address or security
+            },
+            "VoilaConfiguration": {
+                "strip_sources": True,
+                "template": "lab",
+                "theme": "light",
+                "show_margins": True,  # a centred column of text, as on a printed page
+                "classic_tree": True,  # the module list as a plain page, drawn by the server
+                "show_tracebacks": False,
+                "prelaunch_hook": _prelaunch_hook,
+                # Only what a reading page draws with: the widgets (and code colouring). JupyterLab's own
+                # add-ons (nbgrader's menus, the notebook switcher) have nothing to do on these pages.
+                "extension_allowlist": READING_EXTENSIONS,
+            },
+            "VoilaExecutor": {
+                "timeout": CELL_TIMEOUT_S,
+                "interrupt_on_timeout": True,  # a stuck cell is stopped and the page goes on
+                "allow_errors": True,  # one failing cell shows a note; the rest of the page still renders
+                "startup_timeout": KERNEL_STARTUP_TIMEOUT_S,
+                "cell_error_instruction": CELL_ERROR_NOTE,
+                "cell_timeout_instruction": CELL_ERROR_NOTE,
+            },
+        }
+    )
 
 
 def choose_port(requested: int) -> int:
@@ -133,8 +142,10 @@ def open_in_browser(url: str) -> None:
     handle, path = tempfile.mkstemp(prefix="ketamine-course-reader-", suffix=".html")
     with os.fdopen(handle, "w", encoding="utf-8") as page:
         address = html.escape(url, quote=True)
-        page.write(f'<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={address}">'
-                   f'<title>{course_facts().title}</title><p><a href="{address}">Open the course</a></p>')
+        page.write(
+            f'<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={address}">'
+            f'<title>{course_facts().title}</title><p><a href="{address}">Open the course</a></p>'
+        )
     atexit.register(lambda: Path(path).unlink(missing_ok=True))
     try:
         webbrowser.open(Path(path).as_uri())
@@ -152,11 +163,13 @@ def serve(course_folder: Path, port: int, open_browser: bool) -> int:
     app.initialize([])
     base = f"http://{HOST}:{port}"
     start_url = f"{base}/voila/render/{START_NOTEBOOK}?token={token}"
-    print("Reader mode: the course as pages without code. Stop with Ctrl+C.\n"
-          f"  Start here:      {start_url}\n"
-          f"  All the modules: {base}/?token={token}\n"
-          "These addresses hold a private key: keep them to yourself. The server answers only this computer.",
-          flush=True)
+    print(
+        "Reader mode: the course as pages without code. Stop with Ctrl+C.\n"
+        f"  Start here:      {start_url}\n"
+        f"  All the modules: {base}/?token={token}\n"
+        "These addresses hold a private key: keep them to yourself. The server answers only this computer.",
+        flush=True,
+    )
     if open_browser:
         IOLoop.current().add_callback(open_in_browser, start_url)
     app.start()
@@ -168,14 +181,20 @@ def cmd_reader(args) -> int:
 
     course_folder = course_root() / "course"
     if not (course_folder / START_NOTEBOOK).is_file():
-        print(f"Cannot find {START_NOTEBOOK} in {course_folder}: run this command from the course folder.",
-              file=sys.stderr)
+        print(
+            f"Cannot find {START_NOTEBOOK} in {course_folder}: run this command from the course folder.",
+            file=sys.stderr,
+        )
         return 1
     return serve(course_folder, choose_port(args.port), not args.no_browser)
 
 
 def add_commands(subparsers) -> None:
-    parser = subparsers.add_parser("reader", help="read the course as web pages without code (Voila, 127.0.0.1, with a token)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on this computer (default {DEFAULT_PORT})")
+    parser = subparsers.add_parser(
+        "reader", help="read the course as web pages without code (Voila, 127.0.0.1, with a token)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port on this computer (default {DEFAULT_PORT})"
+    )
     parser.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
     parser.set_defaults(run=cmd_reader)

@@ -4,6 +4,7 @@ Jupyter's widget library draws stored widget state only when it can be fetched f
 offline a handout would show nothing where a question or tool is. `snapshot_html` draws the same
 state as static HTML instead: the question, its options, the settings and any figure.
 """
+
 from __future__ import annotations
 
 import html
@@ -30,8 +31,10 @@ def snapshot_html(state: dict, model_id: str) -> str:
         return f'<div class="kc-s-html {classes}">{html.escape(str(s.get("value", "")))}</div>'
     if kind in ("RadioButtonsModel", "SelectModel", "ToggleButtonsModel"):
         chosen = s.get("index")
-        options = "".join(f'<li>{"◉" if i == chosen else "○"} {html.escape(text)}</li>'
-                          for i, text in enumerate(s.get("_options_labels", [])))
+        options = "".join(
+            f"<li>{'◉' if i == chosen else '○'} {html.escape(text)}</li>"
+            for i, text in enumerate(s.get("_options_labels", []))
+        )
         return f'<div class="kc-s-choice {classes}">{label}<ul class="kc-s-options">{options}</ul></div>'
     if kind == "CheckboxModel":
         return f'<div class="kc-s-check {classes}">{"☑" if s.get("value") else "☐"} {html.escape(s.get("description", ""))}</div>'
@@ -39,8 +42,10 @@ def snapshot_html(state: dict, model_id: str) -> str:
         return f'<span class="kc-s-button {classes}">{html.escape(s.get("description", ""))}</span>'
     if kind == "DropdownModel":  # a real list, so a reader can open it and see every choice
         index = s.get("index")
-        options = "".join(f'<option{" selected" if i == index else ""}>{html.escape(text)}</option>'
-                          for i, text in enumerate(s.get("_options_labels", [])))
+        options = "".join(
+            f"<option{' selected' if i == index else ''}>{html.escape(text)}</option>"
+            for i, text in enumerate(s.get("_options_labels", []))
+        )
         name = html.escape(s.get("description", ""), quote=True)
         return f'<div class="kc-s-field-row {classes}">{label}<select aria-label="{name}">{options}</select></div>'
     if kind == "SelectionSliderModel":
@@ -61,7 +66,7 @@ def snapshot_html(state: dict, model_id: str) -> str:
 
 
 def _ref(value) -> str:
-    return value[len("IPY_MODEL_"):] if isinstance(value, str) and value.startswith("IPY_MODEL_") else ""
+    return value[len("IPY_MODEL_") :] if isinstance(value, str) and value.startswith("IPY_MODEL_") else ""
 
 
 def _box_style(layout: dict) -> str:
@@ -76,7 +81,7 @@ def _output_html(output: dict) -> str:
     if "image/png" in data:
         return f'<img src="data:image/png;base64,{data["image/png"]}" alt="">'
     if output.get("output_type") == "stream" and output.get("name") == "stdout":
-        return f'<pre>{html.escape("".join(output.get("text", "")))}</pre>'
+        return f"<pre>{html.escape(''.join(output.get('text', '')))}</pre>"
     if "text/markdown" in data or "text/plain" in data:
-        return f'<pre>{html.escape("".join(data.get("text/markdown", data.get("text/plain", ""))))}</pre>'
+        return f"<pre>{html.escape(''.join(data.get('text/markdown', data.get('text/plain', ''))))}</pre>"
     return ""

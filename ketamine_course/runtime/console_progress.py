@@ -1,14 +1,15 @@
 """Progress bars for the course's long commands: counts, time left, and a one-line summary.
 
-    with progress_bar.bar(total=len(students), unit="student", desc="Autograding ps1") as bar:
+    with console_progress.bar(total=len(students), unit="student", desc="Autograding ps1") as bar:
         for student in students:
             ...
             bar.update(1)
-    progress_bar.summary("Autograded 200 students in 6 min 40 s; 2 need attention.")
+    console_progress.summary("Autograded 200 students in 6 min 40 s; 2 need attention.")
 
 Bars go to standard error (standard output stays clean for what the command prints), and are
 plain lines when the output is not a terminal, so logs and CI stay readable.
 """
+
 from __future__ import annotations
 
 import sys
@@ -40,9 +41,16 @@ def bar(total: int, unit: str, desc: str, stream=None):
     """A progress bar with done/total, rate and estimated time left."""
     stream = stream or sys.stderr
     interactive = hasattr(stream, "isatty") and stream.isatty()
-    with tqdm(total=total, unit=f" {unit}", desc=desc, file=stream if interactive else _LineStream(stream), dynamic_ncols=interactive,
-              mininterval=0.5 if interactive else 0, ascii=not interactive,
-              bar_format="{desc}: {n_fmt}/{total_fmt}{unit} |{bar:20}| {elapsed} elapsed, about {remaining} left") as progress:
+    with tqdm(
+        total=total,
+        unit=f" {unit}",
+        desc=desc,
+        file=stream if interactive else _LineStream(stream),
+        dynamic_ncols=interactive,
+        mininterval=0.5 if interactive else 0,
+        ascii=not interactive,
+        bar_format="{desc}: {n_fmt}/{total_fmt}{unit} |{bar:20}| {elapsed} elapsed, about {remaining} left",
+    ) as progress:
         yield progress
 
 

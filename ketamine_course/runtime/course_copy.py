@@ -5,6 +5,7 @@
 temporary files. A learner's saved answers (answers.json) travel with their own work, but a copy of
 the course itself (handouts, the workshop's grading folder, test scratch courses) leaves them out too.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -21,5 +22,8 @@ def copy_work(origin: Path, target: Path) -> Path:
 
 def copy_course_folder(origin: Path, target: Path, dirs_exist_ok: bool = False) -> Path:
     """Copy a folder of the course (course/, solutions/, assignments/) without anyone's answers."""
-    return Path(shutil.copytree(origin, target, dirs_exist_ok=dirs_exist_ok,
-                                ignore=shutil.ignore_patterns(*LEFT_BEHIND, *LEARNERS_ANSWERS)))
+    return Path(
+        shutil.copytree(
+            origin, target, dirs_exist_ok=dirs_exist_ok, ignore=shutil.ignore_patterns(*LEFT_BEHIND, *LEARNERS_ANSWERS)
+        )
+    )

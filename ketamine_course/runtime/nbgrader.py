@@ -6,6 +6,7 @@ learner's kernel never hosts nbgrader itself); `command(...)` is the command lin
 nbgrader` hands over to. All of them see this environment's bin first on PATH, because nbgrader
 calls `alembic` and starts kernels from there.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,9 @@ def command(*args) -> list:
 
 def run(course: Path, *args, timeout: float = 1800) -> subprocess.CompletedProcess:
     """Run `nbgrader ARGS` from the course folder; NbgraderFailed with its last lines if it fails."""
-    result = subprocess.run(command(*args), cwd=course, capture_output=True, text=True,
-                            env=environment_with_bin_on_path(), timeout=timeout)
+    result = subprocess.run(
+        command(*args), cwd=course, capture_output=True, text=True, env=environment_with_bin_on_path(), timeout=timeout
+    )
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-12:])
         raise NbgraderFailed(f"nbgrader {args[0]} did not finish. Its last lines were:\n{tail}")

@@ -1,4 +1,5 @@
 """Network ports: is one free, which free one to use, and who holds a busy one."""
+
 from __future__ import annotations
 
 import socket

@@ -1,2 +1,1 @@
-"""Studying alone: the progress dashboard, grade my work, and the certificate.
-"""
+"""Studying alone: the progress dashboard, grade my work, and the certificate."""

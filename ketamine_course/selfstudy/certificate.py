@@ -3,10 +3,11 @@
     ketamine-course certificate --name "Dr Alex Morgan"
 
 A certificate is issued only when every graded assignment of the course has a grade, recorded by
-nbgrader in the learner's private grading course (see self_grading.py), at or above the pass mark
+nbgrader in the learner's private grading course (see grade_my_work.py), at or above the pass mark
 (80% of the automatically graded points unless the course sets KETAMINE_COURSE_PASS_MARK). It is
 an HTML page, and a PDF too when Chromium or Chrome is on the machine to print it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ketamine_course.core.errors import CourseError
-from ketamine_course.content.citations import evidence_date
 from ketamine_course.content import assessments, course_facts
-from ketamine_course.storage.paths import assignment_names, data_dir
+from ketamine_course.content.citations import evidence_date
+from ketamine_course.core.errors import CourseError
 from ketamine_course.selfstudy.grade_my_work import recorded_grade
+from ketamine_course.storage.paths import assignment_names, data_dir
+from ketamine_course.widgets.theme import LINE, PALETTE
 
 DEFAULT_PASS_MARK = 80.0
 
@@ -75,23 +77,27 @@ class NotEligible(CourseError):
 
 
 def certificate_html(name: str, current: Standing, issued: date) -> str:
-    rows = "".join(f"<tr><td>{html.escape(title)}</td><td>{grade.auto_score:g} / {grade.auto_max:g}</td>"
-                   f"<td>{grade.percent:.0f}%</td><td>{grade.graded_at:%d %B %Y}</td></tr>"
-                   for _, title, grade, _ in current.rows)
-    record = ";".join(f"{n}={g.auto_score:g}/{g.auto_max:g}@{g.graded_at:%Y-%m-%dT%H:%M:%S}" for n, _, g, _ in current.rows)
+    rows = "".join(
+        f"<tr><td>{html.escape(title)}</td><td>{grade.auto_score:g} / {grade.auto_max:g}</td>"
+        f"<td>{grade.percent:.0f}%</td><td>{grade.graded_at:%d %B %Y}</td></tr>"
+        for _, title, grade, _ in current.rows
+    )
+    record = ";".join(
+        f"{n}={g.auto_score:g}/{g.auto_max:g}@{g.graded_at:%Y-%m-%dT%H:%M:%S}" for n, _, g, _ in current.rows
+    )
     code = hashlib.sha256(f"{name}|{issued.isoformat()}|{record}".encode()).hexdigest()[:12].upper()
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Certificate of completion: {html.escape(name)}</title>
 <style>
  @page {{ size: A4 landscape; margin: 12mm; }}
  body {{ font-family: Georgia, 'Times New Roman', serif; color: #1b1b1b; margin: 0; }}
- .frame {{ border: 6px double #0072B2; padding: 28px 40px; margin: 12px; }}
+ .frame {{ border: 6px double {PALETTE["blue"]}; padding: 28px 40px; margin: 12px; }}
  h1 {{ text-align: center; font-size: 30pt; margin: 0 0 4px; letter-spacing: 1px; }}
- .course {{ text-align: center; font-size: 16pt; margin: 0 0 18px; color: #0072B2; }}
+ .course {{ text-align: center; font-size: 16pt; margin: 0 0 18px; color: {PALETTE["blue"]}; }}
  .name {{ text-align: center; font-size: 26pt; font-style: italic; margin: 12px 0; }}
  p {{ text-align: center; font-size: 12pt; }}
  table {{ margin: 14px auto; border-collapse: collapse; font-family: Arial, sans-serif; font-size: 10.5pt; }}
- th, td {{ border-bottom: 1px solid #bbb; padding: 4px 14px; text-align: left; }}
+ th, td {{ border-bottom: 1px solid {LINE}; padding: 4px 14px; text-align: left; }}
  .small {{ font-size: 9pt; color: #444; font-family: Arial, sans-serif; }}
 </style></head>
 <body><div class="frame">
@@ -126,9 +132,18 @@ def print_pdf(page: Path, pdf: Path) -> bool:
     browser = browser_for_pdf()
     if browser is None:
         return False
-    command = [browser, "--headless", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-pdf-header-footer",
-               f"--print-to-pdf={pdf}", page.resolve().as_uri()]
+    command = [
+        browser,
+        "--headless",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf}",
+        page.resolve().as_uri(),
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.insert(1, "--no-sandbox")
     try:
@@ -145,8 +160,10 @@ def make_certificate(name: str, out_dir: Path | None = None, pdf: bool = True, r
         raise NotEligible("Type your name as it should appear on the certificate.")
     current = standing(root)
     if not current.eligible:
-        raise NotEligible("The certificate needs every assessment graded at or above the pass mark. Still to do:\n"
-                          + "\n".join(f"- {reason}" for reason in current.missing()))
+        raise NotEligible(
+            "The certificate needs every assessment graded at or above the pass mark. Still to do:\n"
+            + "\n".join(f"- {reason}" for reason in current.missing())
+        )
     out_dir = Path(out_dir) if out_dir else data_dir() / "certificates"
     out_dir.mkdir(parents=True, exist_ok=True)
     issued = date.today()
@@ -165,7 +182,9 @@ def make_certificate(name: str, out_dir: Path | None = None, pdf: bool = True, r
 def cmd_certificate(args) -> int:
     current = standing()
     for name, title, grade, passed in current.rows:
-        result = "not graded yet" if grade is None else f"{grade.percent:.0f}% ({'passed' if passed else 'not yet passed'})"
+        result = (
+            "not graded yet" if grade is None else f"{grade.percent:.0f}% ({'passed' if passed else 'not yet passed'})"
+        )
         print(f"{title}: {result}")
     written = make_certificate(args.name or "", args.out, pdf=not args.no_pdf)
     for path in written:
@@ -178,7 +197,9 @@ def cmd_certificate(args) -> int:
 def add_commands(subparsers) -> None:
     parser = subparsers.add_parser("certificate", help="make your certificate once every assessment is passed")
     parser.set_defaults(run=cmd_certificate)
-    for option, meaning in (("--name", "your name as it should appear on the certificate"),
-                            ("--out", "folder for the certificate (default: your course data folder)")):
+    for option, meaning in (
+        ("--name", "your name as it should appear on the certificate"),
+        ("--out", "folder for the certificate (default: your course data folder)"),
+    ):
         parser.add_argument(option, help=meaning)
     parser.add_argument("--no-pdf", action="store_true", help="write the HTML page only")

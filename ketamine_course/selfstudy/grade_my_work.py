@@ -8,6 +8,7 @@ nbgrader's own autograde and generate_feedback run on it exactly as an instructo
 feedback page is then opened. A second run replaces the previous grade. The learner's notebook
 and answers are never written to.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -68,16 +69,22 @@ def _prepare(assignment: str, folder: Path, root: Path) -> Path:
         known = ", ".join(assignment_names(root))
         raise SelfGradingError(f"There is no assignment called {assignment!r}. The assignments are: {known}.")
     if not folder.is_dir() or not any(folder.glob("*.ipynb")):
-        raise SelfGradingError(f"No notebook of {assignment} was found in {folder}. Open the assignment, "
-                               "answer the questions, then grade it.")
+        raise SelfGradingError(
+            f"No notebook of {assignment} was found in {folder}. Open the assignment, "
+            "answer the questions, then grade it."
+        )
     if (folder / "answers.json").is_symlink():
-        raise SelfGradingError(f"answers.json in {folder} is a link to another file, not your saved answers, so "
-                               "it cannot be graded. Delete it and answer the questions again.")
+        raise SelfGradingError(
+            f"answers.json in {folder} is a link to another file, not your saved answers, so "
+            "it cannot be graded. Delete it and answer the questions again."
+        )
     course = grading_course()
     course.mkdir(parents=True, exist_ok=True)
     shutil.copy2(root / "nbgrader_config.py", course / "nbgrader_config.py")
-    for target, origin in ((course / "solutions" / assignment, source),
-                           (course / "submitted" / LEARNER_ID / assignment, folder)):
+    for target, origin in (
+        (course / "solutions" / assignment, source),
+        (course / "submitted" / LEARNER_ID / assignment, folder),
+    ):
         if target.exists():
             shutil.rmtree(target)
         course_copy.copy_work(origin, target)
@@ -112,8 +119,11 @@ def recorded_grade(assignment: str) -> AssignmentGrade | None:
             submission = gradebook.find_submission(assignment, LEARNER_ID)
         except MissingEntry:
             return None
-        items = [ItemGrade(g.name, g.auto_score if g.cell_type == "code" else g.manual_score, g.max_score)
-                 for notebook in submission.notebooks for g in notebook.grades]
+        items = [
+            ItemGrade(g.name, g.auto_score if g.cell_type == "code" else g.manual_score, g.max_score)
+            for notebook in submission.notebooks
+            for g in notebook.grades
+        ]
         auto = [g for notebook in submission.notebooks for g in notebook.grades if g.cell_type == "code"]
         grade = AssignmentGrade(
             assignment=assignment,
@@ -129,10 +139,16 @@ def recorded_grade(assignment: str) -> AssignmentGrade | None:
 
 
 def summary_line(grade: AssignmentGrade) -> str:
-    reflection = (f" Written answers ({grade.manual_max:g} points) are not scored automatically: compare yours "
-                  "with the guidance in the feedback." if grade.manual_max else "")
-    return (f"{grade.assignment}: {grade.auto_score:g} of {grade.auto_max:g} automatically graded points "
-            f"({grade.percent:.0f}%).{reflection}")
+    reflection = (
+        f" Written answers ({grade.manual_max:g} points) are not scored automatically: compare yours "
+        "with the guidance in the feedback."
+        if grade.manual_max
+        else ""
+    )
+    return (
+        f"{grade.assignment}: {grade.auto_score:g} of {grade.auto_max:g} automatically graded points "
+        f"({grade.percent:.0f}%).{reflection}"
+    )
 
 
 # --- command line ------------------------------------------------------------------------------

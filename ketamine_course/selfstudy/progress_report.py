@@ -4,18 +4,20 @@ Built from the progress record (progress_record.py) and the question banks: for 
 how many of its quick checks were answered and the share of credit earned, and, for an objective
 that needs review, the sections of the module (the heading above each missed question) to go back to.
 """
+
 from __future__ import annotations
 
 import html
 import json
-import textwrap
 import re
+import textwrap
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ketamine_course.storage import progress_record
 from ketamine_course.content import question_banks
+from ketamine_course.storage import progress_record
+from ketamine_course.widgets.theme import MUTED, PALETTE, TEXT
 
 REVIEW_BELOW = 0.7  # an objective whose answered checks earned less than this share needs review
 SECURE_FROM = 0.8  # every check answered and at least this share earned: secure
@@ -188,38 +190,62 @@ def _percent(value: float | None) -> str:
 
 def table_html(report: Report, link_prefix: str = "", folder: Path | None = None) -> str:
     """The objective table: answered, score, status and, where review is due, links to the sections."""
-    colours = {"Not started": "#666666", "In progress": "#0072B2", "Review": "#D55E00", "Secure": "#007a5a"}
+    colours = {
+        "Not started": TEXT["grey"],
+        "In progress": TEXT["blue"],
+        "Review": TEXT["vermillion"],
+        "Secure": TEXT["green"],
+    }
     rows = []
     for module in report.modules:
-        rows.append(f"<tr style='background:#f2f2f2'><th colspan='4' style='text-align:left'>"
-                    f"{html.escape(module.title)} · {module.answered} of {module.total} answered · "
-                    f"score {_percent(module.score)}</th></tr>")
+        rows.append(
+            f"<tr style='background:#f2f2f2'><th colspan='4' style='text-align:left'>"
+            f"{html.escape(module.title)} · {module.answered} of {module.total} answered · "
+            f"score {_percent(module.score)}</th></tr>"
+        )
         for row in module.objectives:
             review = ""
             if row.status == "Review":
-                links = ", ".join(f"<a href='{html.escape(link_prefix + s.notebook)}#{html.escape(s.anchor)}'>"
-                                  f"{html.escape(s.heading)}</a>" for s in review_sections(row, module.notebook, folder))
+                links = ", ".join(
+                    f"<a href='{html.escape(link_prefix + s.notebook)}#{html.escape(s.anchor)}'>"
+                    f"{html.escape(s.heading)}</a>"
+                    for s in review_sections(row, module.notebook, folder)
+                )
                 review = f"<br><small>Review: {links}</small>" if links else ""
-            rows.append(f"<tr class='kc-objective' data-objective='{row.objective_id}'>"
-                        f"<td style='text-align:left'>{html.escape(row.text)}{review}</td>"
-                        f"<td>{row.answered} / {row.total}</td><td>{_percent(row.score)}</td>"
-                        f"<td style='color:{colours[row.status]};font-weight:bold'>{row.status}</td></tr>")
-    return ("<table class='kc-progress-table' style='border-collapse:collapse'>"
-            "<thead><tr><th style='text-align:left'>Learning objective</th><th>Answered</th><th>Score</th>"
-            f"<th>Status</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            rows.append(
+                f"<tr class='kc-objective' data-objective='{row.objective_id}'>"
+                f"<td style='text-align:left'>{html.escape(row.text)}{review}</td>"
+                f"<td>{row.answered} / {row.total}</td><td>{_percent(row.score)}</td>"
+                f"<td style='color:{colours[row.status]};font-weight:bold'>{row.status}</td></tr>"
+            )
+    return (
+        "<table class='kc-progress-table' style='border-collapse:collapse'>"
+        "<thead><tr><th style='text-align:left'>Learning objective</th><th>Answered</th><th>Score</th>"
+        f"<th>Status</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def module_chart(report: Report):
     """A matplotlib figure: for each module, % of quick checks answered and % score on them."""
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     figure, axes = new_figure(8, 0.55 * len(report.modules) + 1.3)
     names = [textwrap.fill(f"{m.module.lstrip('m')} · {m.title}", 30) for m in report.modules]
     positions = range(len(names))
-    axes.barh([p - 0.2 for p in positions], [100 * m.answered / m.total if m.total else 0 for m in report.modules],
-              height=0.38, color=PALETTE["sky"], label="checks answered")
-    axes.barh([p + 0.2 for p in positions], [100 * (m.score or 0) for m in report.modules],
-              height=0.38, color=PALETTE["blue"], label="score on the answered checks")
+    axes.barh(
+        [p - 0.2 for p in positions],
+        [100 * m.answered / m.total if m.total else 0 for m in report.modules],
+        height=0.38,
+        color=PALETTE["sky"],
+        label="checks answered",
+    )
+    axes.barh(
+        [p + 0.2 for p in positions],
+        [100 * (m.score or 0) for m in report.modules],
+        height=0.38,
+        color=PALETTE["blue"],
+        label="score on the answered checks",
+    )
     axes.set_yticks(list(positions), names, fontsize=9)
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
@@ -234,22 +260,28 @@ def objective_chart(report: Report):
     """A matplotlib figure: for each learning objective, % answered (grey) and % score coloured by status."""
     from matplotlib.patches import Patch
 
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     rows = [o for m in report.modules for o in m.objectives]
     figure, axes = new_figure(8, 0.24 * max(8, len(rows)) + 1.2)
-    status_colour = {"Not started": PALETTE["grey"], "In progress": PALETTE["blue"], "Review": PALETTE["vermillion"],
-                     "Secure": PALETTE["green"]}
+    status_colour = {
+        "Not started": PALETTE["grey"],
+        "In progress": PALETTE["blue"],
+        "Review": PALETTE["vermillion"],
+        "Secure": PALETTE["green"],
+    }
     positions = range(len(rows))
     axes.barh(positions, [100 * o.answered / o.total if o.total else 0 for o in rows], height=0.8, color="#e6e6e6")
-    axes.barh(positions, [100 * (o.score or 0) for o in rows], height=0.45, color=[status_colour[o.status] for o in rows])
+    axes.barh(
+        positions, [100 * (o.score or 0) for o in rows], height=0.45, color=[status_colour[o.status] for o in rows]
+    )
     for position, row in zip(positions, rows):
         if row.status == "Review" and not row.score:  # a score of 0 still shows, as a tick
             axes.plot([0.8], [position], marker="|", markersize=9, color=status_colour["Review"])
     axes.set_yticks(list(positions), [o.objective_id for o in rows], fontsize=8)
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
-    axes.axvline(100 * REVIEW_BELOW, color="#555", linestyle=":", linewidth=1)
+    axes.axvline(100 * REVIEW_BELOW, color=MUTED, linestyle=":", linewidth=1)
     axes.set_xlabel("grey bar: % of checks answered · coloured bar: % score on them · dotted line: review below")
     axes.set_title("By learning objective (colour shows the status)", fontsize=11)
     handles = [Patch(color=colour, label=status) for status, colour in status_colour.items()]
@@ -266,8 +298,13 @@ def cmd_progress(args) -> int:
     for problem in report.problems:
         print(problem)
     if args.reset:
-        answer = "yes" if args.yes else input(f"Clear {report.answered} recorded answer(s)? The old record is "
-                                              "kept aside. Type yes to reset: ").strip().lower()
+        answer = (
+            "yes"
+            if args.yes
+            else input(f"Clear {report.answered} recorded answer(s)? The old record is kept aside. Type yes to reset: ")
+            .strip()
+            .lower()
+        )
         if answer != "yes":
             print("Nothing was changed.")
             return 1
@@ -278,8 +315,10 @@ def cmd_progress(args) -> int:
     for module in report.modules:
         print(f"\n{module.title}: {module.answered}/{module.total} answered, score {_percent(module.score)}")
         for row in module.objectives:
-            print(f"  [{row.status:^11}] {row.objective_id} {row.answered}/{row.total} {_percent(row.score):>4}  "
-                  f"{textwrap.shorten(row.text, 70)}")
+            print(
+                f"  [{row.status:^11}] {row.objective_id} {row.answered}/{row.total} {_percent(row.score):>4}  "
+                f"{textwrap.shorten(row.text, 70)}"
+            )
             if row.status == "Review":
                 for section in review_sections(row, module.notebook):
                     print(f"      review: {section.notebook} › {section.heading}")

@@ -12,6 +12,7 @@ are refused with a message, since the grader reads this file from a learner.
 In the instructor's source folder (solutions/<assignment>/) answers are held in memory only:
 a file there would be copied into the students' release and over their submissions.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,12 @@ def read_store(folder=None) -> StoreContents:
         entries = dict(_in_memory.get(str(path), {}))
         return StoreContents({k: e["value"] for k, e in entries.items()}, entries)
     if path.is_symlink():
-        return StoreContents(problems=[f"{path.name} is a link to another file, not an answer file; "
-                                       "every graded answer counts as unanswered."], unreadable=True)
+        return StoreContents(
+            problems=[
+                f"{path.name} is a link to another file, not an answer file; every graded answer counts as unanswered."
+            ],
+            unreadable=True,
+        )
     if not path.exists():
         return StoreContents()
     try:
@@ -72,22 +77,42 @@ def read_store(folder=None) -> StoreContents:
             raise IsADirectoryError(str(path))
         size = path.stat().st_size
         if size > MAX_BYTES:
-            return StoreContents(problems=[f"{path.name} is too large to be an answer file ({size / 1e6:.1f} MB); "
-                                           "every graded answer counts as unanswered."], unreadable=True)
+            return StoreContents(
+                problems=[
+                    f"{path.name} is too large to be an answer file ({size / 1e6:.1f} MB); "
+                    "every graded answer counts as unanswered."
+                ],
+                unreadable=True,
+            )
         data = json.loads(path.read_text(encoding="utf-8"), parse_int=_bounded_int)
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        return StoreContents(problems=[f"{path.name} could not be read ({exc.__class__.__name__}); "
-                                       "every graded answer counts as unanswered."], unreadable=True)
+        return StoreContents(
+            problems=[
+                f"{path.name} could not be read ({exc.__class__.__name__}); every graded answer counts as unanswered."
+            ],
+            unreadable=True,
+        )
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("answers"), dict):
-        return StoreContents(problems=[f"{path.name} is not a course answer file; "
-                                       "every graded answer counts as unanswered."], unreadable=True)
+        return StoreContents(
+            problems=[f"{path.name} is not a course answer file; every graded answer counts as unanswered."],
+            unreadable=True,
+        )
     if data.get("version") != VERSION:
-        return StoreContents(problems=[f"{path.name} has format version {data.get('version')!r}, "
-                                       f"this course reads version {VERSION}; answers count as unanswered."],
-                             unreadable=True)
+        return StoreContents(
+            problems=[
+                f"{path.name} has format version {data.get('version')!r}, "
+                f"this course reads version {VERSION}; answers count as unanswered."
+            ],
+            unreadable=True,
+        )
     if len(data["answers"]) > MAX_ENTRIES:
-        return StoreContents(problems=[f"{path.name} holds {len(data['answers'])} answers, more than any course "
-                                       "answer file; every graded answer counts as unanswered."], unreadable=True)
+        return StoreContents(
+            problems=[
+                f"{path.name} holds {len(data['answers'])} answers, more than any course "
+                "answer file; every graded answer counts as unanswered."
+            ],
+            unreadable=True,
+        )
     contents = StoreContents()
     for item_id, entry in data["answers"].items():
         shown = item_id if len(item_id) <= 40 else item_id[:37] + "..."

@@ -3,6 +3,7 @@
 The one atomic writer of the course: the answer store, the progress record, handouts and the
 workshop's settings all write through `write_atomically`.
 """
+
 from __future__ import annotations
 
 import fcntl

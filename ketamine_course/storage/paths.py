@@ -1,4 +1,5 @@
 """Where the course's files are: the course folder and the learner's own data folder."""
+
 from __future__ import annotations
 
 import os
@@ -24,14 +25,20 @@ def course_root(start=None) -> Path:
     package_checkout = Path(__file__).resolve().parents[2]
     if (package_checkout / "nbgrader_config.py").exists():
         return package_checkout
-    raise CourseNotFound("Cannot find the course folder (the one with nbgrader_config.py and course/). "
-                         "Run this command from inside it, or set KETAMINE_COURSE_ROOT.")
+    raise CourseNotFound(
+        "Cannot find the course folder (the one with nbgrader_config.py and course/). "
+        "Run this command from inside it, or set KETAMINE_COURSE_ROOT."
+    )
 
 
 def assignment_names(root: Path | None = None) -> list:
     """The course's graded assignments, in order: the folders of its solutions/ (nbgrader's source)."""
     solutions = (root or course_root()) / "solutions"
-    return sorted(p.name for p in solutions.iterdir() if p.is_dir() and not p.name.startswith(".")) if solutions.is_dir() else []
+    return (
+        sorted(p.name for p in solutions.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if solutions.is_dir()
+        else []
+    )
 
 
 def data_dir() -> Path:

@@ -7,6 +7,7 @@ a lock, so two open notebooks cannot spoil it. A file that cannot be read is rep
 aside as `progress.unreadable-*.json` the next time an answer is saved (or when the learner
 chooses a fresh start); resetting asks first and keeps the old file as `progress.reset-*.json`.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,13 +42,16 @@ def read() -> Progress:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return Progress(problems=[f"Your progress file {path} could not be read ({exc.__class__.__name__})."],
-                        unreadable=True)
+        return Progress(
+            problems=[f"Your progress file {path} could not be read ({exc.__class__.__name__})."], unreadable=True
+        )
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("answers"), dict):
         return Progress(problems=[f"{path} is not a course progress file."], unreadable=True)
     if data.get("version") != VERSION:
-        return Progress(problems=[f"{path} has format version {data.get('version')!r}; this course reads "
-                                  f"version {VERSION}."], unreadable=True)
+        return Progress(
+            problems=[f"{path} has format version {data.get('version')!r}; this course reads version {VERSION}."],
+            unreadable=True,
+        )
     progress = Progress()
     for question_id, entry in data["answers"].items():
         if isinstance(entry, dict) and isinstance(entry.get("fraction", 0), (int, float, type(None))):
@@ -66,8 +70,10 @@ def record(question_id: str, answer, fraction: float | None) -> Progress:
         current = read()
         if current.unreadable:
             kept = keep_aside(path, "unreadable")
-            current = Progress(problems=current.problems + [f"The unreadable file was kept as {kept}; "
-                                                            "your progress starts afresh from this answer."])
+            current = Progress(
+                problems=current.problems
+                + [f"The unreadable file was kept as {kept}; your progress starts afresh from this answer."]
+            )
         previous = current.answers.get(question_id, {})
         current.answers[question_id] = {
             "answer": answer,

@@ -4,13 +4,15 @@ the long-term-risk table, all built from `content/data/m4_adverse_effects.yaml` 
 
 matplotlib is imported only inside the functions that draw.
 """
+
 from __future__ import annotations
 
 import html
 
-from ketamine_course.content.citations import inline_html, short_form
 from ketamine_course.content import dataset
-from ketamine_course.widgets.figures import PALETTE, new_figure
+from ketamine_course.content.citations import inline_html, short_form
+from ketamine_course.widgets.figures import new_figure
+from ketamine_course.widgets.theme import PALETTE
 
 SHORT_TERM = "m4_adverse_effects"
 LONG_TERM = "m4_long_term_risks"
@@ -22,21 +24,31 @@ def tag(key: str) -> str:
 
     ref = reference(key)
     if ref.type == "label":
-        return {"spravato_uspi": "US label", "spravato_uspi_2019": "US label 2019",
-                "spravato_uspi_2021": "US label 2021", "spravato_smpc": "EU label"}.get(key, ref.title.split(" (")[0])
+        return {
+            "spravato_uspi": "US label",
+            "spravato_uspi_2019": "US label 2019",
+            "spravato_uspi_2021": "US label 2021",
+            "spravato_smpc": "EU label",
+        }.get(key, ref.title.split(" (")[0])
     return short_form(key)
 
 
 def frequency_rows(plotted: bool = True) -> list:
     """Frequency rows: with both percentages (plotted=True) or with a text only (plotted=False)."""
     rows = [r for r in dataset(SHORT_TERM).rows if getattr(r, "kind", None) == "frequency"]
-    has_numbers = [getattr(r, "drug_pct", None) is not None and getattr(r, "placebo_pct", None) is not None
-                   for r in rows]
+    has_numbers = [
+        getattr(r, "drug_pct", None) is not None and getattr(r, "placebo_pct", None) is not None for r in rows
+    ]
     return [r for r, numbers in zip(rows, has_numbers) if numbers == plotted]
 
 
 def time_course_rows() -> list:
     return [r for r in dataset(SHORT_TERM).rows if getattr(r, "kind", None) == "time_course"]
+
+
+def reference_lines() -> list:
+    """The lines across the time-course strip: the label's blood-pressure check and minimum observation."""
+    return [r for r in dataset(SHORT_TERM).rows if getattr(r, "kind", None) == "reference_line"]
 
 
 def long_term_rows() -> list:
@@ -50,14 +62,31 @@ def profile_figure():
     labels = [f"{r.effect}\n[{tag(r.source)}]" for r in rows]
     ys = list(range(len(rows)))[::-1]
     height = 0.38
-    drug = ax.barh([y + height / 2 for y in ys], [r.drug_pct for r in rows], height=height,
-                   color=PALETTE["blue"], label="Esketamine")
-    placebo = ax.barh([y - height / 2 for y in ys], [r.placebo_pct for r in rows], height=height,
-                      color=PALETTE["orange"], hatch="//", edgecolor="white", label="Placebo")
+    drug = ax.barh(
+        [y + height / 2 for y in ys],
+        [r.drug_pct for r in rows],
+        height=height,
+        color=PALETTE["blue"],
+        label="Esketamine",
+    )
+    placebo = ax.barh(
+        [y - height / 2 for y in ys],
+        [r.placebo_pct for r in rows],
+        height=height,
+        color=PALETTE["orange"],
+        hatch="//",
+        edgecolor="white",
+        label="Placebo",
+    )
     for bars in (drug, placebo):
         for bar in bars:
-            ax.text(bar.get_width() + 0.6, bar.get_y() + bar.get_height() / 2, f"{bar.get_width():g}%",
-                    va="center", fontsize=8)
+            ax.text(
+                bar.get_width() + 0.6,
+                bar.get_y() + bar.get_height() / 2,
+                f"{bar.get_width():g}%",
+                va="center",
+                fontsize=8,
+            )
     ax.set_yticks(ys)
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_xlabel("Patients with the effect (%)")
@@ -68,7 +97,7 @@ def profile_figure():
 
 
 def time_course_figure():
-    """A strip of when effects start, peak and settle, with the label's 40-minute check and 2-hour minimum."""
+    """A strip of when effects start, peak and settle, with the label's reference lines (`reference_lines()`)."""
     rows = time_course_rows()
     fig, ax = new_figure(width=8.5, height=0.5 * len(rows) + 1.6)
     ys = list(range(len(rows)))[::-1]
@@ -83,22 +112,28 @@ def time_course_figure():
                 ax.barh(y, end - start, left=start, height=0.45, color=colour, alpha=0.75)
         if peak is not None:
             ax.plot([peak], [y], marker="D", markersize=8, color=PALETTE["vermillion"], linestyle="none")
-    ax.axvline(40, color=PALETTE["black"], linestyle="--", linewidth=1)
-    ax.axvline(120, color=PALETTE["black"], linestyle=":", linewidth=1)
-    ax.text(41, ys[0] + 0.55, "BP check at about 40 min (US, EU labels)", fontsize=8)
-    ax.text(121, ys[0] + 0.55, "2-h minimum (US)", fontsize=8)
+    for line, style in zip(reference_lines(), ("--", ":", "-.")):
+        ax.axvline(line.minute, color=PALETTE["black"], linestyle=style, linewidth=1)
+        ax.text(line.minute + 1, ys[0] + 0.55, line.label, fontsize=8)
     ax.set_yticks(ys)
     ax.set_yticklabels([f"{r.effect}\n[{tag(r.source)}]" for r in rows], fontsize=8)
     ax.set_xlim(0, 150)
     ax.set_ylim(-0.7, ys[0] + 1.1)
     ax.set_xlabel("Minutes after dosing began")
     ax.set_title("When short-term effects happen")
-    from matplotlib.patches import Patch
     from matplotlib.lines import Line2D
-    ax.legend(handles=[Patch(color=colours["esketamine"], alpha=0.75, label="Esketamine nasal spray"),
-                       Patch(color=colours["iv"], alpha=0.75, label="IV racemic ketamine"),
-                       Line2D([], [], marker="D", color=PALETTE["vermillion"], linestyle="none", label="Peak or measurement")],
-              loc="lower right", frameon=False, fontsize=8)
+    from matplotlib.patches import Patch
+
+    ax.legend(
+        handles=[
+            Patch(color=colours["esketamine"], alpha=0.75, label="Esketamine nasal spray"),
+            Patch(color=colours["iv"], alpha=0.75, label="IV racemic ketamine"),
+            Line2D([], [], marker="D", color=PALETTE["vermillion"], linestyle="none", label="Peak or measurement"),
+        ],
+        loc="lower right",
+        frameon=False,
+        fontsize=8,
+    )
     return fig
 
 
@@ -117,15 +152,14 @@ def show_profile():
 
     rows = frequency_rows()
     fig = profile_figure()
-    caption = ("Percentages of patients with each effect in the US label's pooled placebo-controlled short-term "
-               "trials of esketamine nasal spray in treatment-resistant depression (esketamine N=346, placebo N=222; "
-               "each arm with a new oral antidepressant; the rows at 65 and over: N=72 and 65): one population only, "
-               "as tabled in the label's 2021 revision (the current revision's table was not read). Blood-pressure "
-               "rows count patients whose pressure rose by the amount shown. Effects reported in other populations (ASPIRE, SUSTAIN-1) "
-               "are in the table below, each with its population. Sources: "
-               + "; ".join(short_form(k) for k in _sources(rows)) + ".")
-    alt = "Paired horizontal bars. " + "; ".join(f"{r.effect}: {r.drug_pct:g}% on drug, {r.placebo_pct:g}% on placebo"
-                                                 for r in rows) + "."
+    caption = (
+        f"{dataset(SHORT_TERM).caption('profile')} Sources: " + "; ".join(short_form(k) for k in _sources(rows)) + "."
+    )
+    alt = (
+        "Paired horizontal bars. "
+        + "; ".join(f"{r.effect}: {r.drug_pct:g}% on drug, {r.placebo_pct:g}% on placebo" for r in rows)
+        + "."
+    )
     show(fig, caption, alt)
 
 
@@ -134,43 +168,57 @@ def show_time_course():
     from ketamine_course.widgets.figures import show
 
     rows = time_course_rows()
-    caption = ("Timing of short-term effects. Esketamine: most effects begin soon after dosing and mostly settle by "
-               "about 1.5 hours; the blood-pressure rise peaks at about 40 minutes; observation lasts at least 2 hours (US label and REMS; "
-               "the EU SmPC asks for observation until stable). "
-               "IV ketamine 0.5 mg/kg over 40 minutes: the mean blood-pressure rise was largest at 30 minutes. Sources: "
-               + "; ".join(short_form(k) for k in _sources(rows)) + ".")
+    caption = (
+        f"{dataset(SHORT_TERM).caption('time_course')} Sources: "
+        + "; ".join(short_form(k) for k in _sources(rows))
+        + "."
+    )
     alt = "Timeline from 0 to 150 minutes. " + " ".join(f"{r.effect}: {r.description}" for r in rows)
     show(time_course_figure(), caption, alt)
 
 
 def _table(headers, body_rows) -> str:
     head = "".join(f"<th style='text-align:left;vertical-align:top'>{h}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td style='text-align:left;vertical-align:top'>{c}</td>" for c in row) + "</tr>"
-                   for row in body_rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='text-align:left;vertical-align:top'>{c}</td>" for c in row) + "</tr>"
+        for row in body_rows
+    )
     return f"<table class='kc-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cited_row(row, *fields, first_bold: bool = False) -> list:
+    """A table row: the row's fields as text (the first in bold if asked), then its sources."""
+    cells = [html.escape(getattr(row, name)) for name in fields]
+    if first_bold:
+        cells[0] = f"<b>{cells[0]}</b>"
+    return cells + [inline_html([row.source, *getattr(row, "also", [])])]
 
 
 def unplotted_html() -> str:
     """Effects with no placebo-controlled percentage: what is reported instead."""
     rows = frequency_rows(plotted=False)
-    return _table(["Effect", "Product and data", "What is reported", "Source"],
-                  [[html.escape(r.effect), html.escape(r.product), html.escape(r.frequency_text),
-                    inline_html([r.source, *getattr(r, "also", [])])] for r in rows])
+    return _table(
+        ["Effect", "Product and data", "What is reported", "Source"],
+        [_cited_row(r, "effect", "product", "frequency_text") for r in rows],
+    )
 
 
 def show_unplotted():
     from IPython.display import HTML
 
-    return HTML("<h4>Effects not plotted: other populations, or no placebo-controlled percentage in the label</h4>"
-                + unplotted_html())
+    return HTML(
+        "<h4>Effects not plotted: other populations, or no placebo-controlled percentage in the label</h4>"
+        + unplotted_html()
+    )
 
 
 def long_term_html() -> str:
     """The long-term-risk table: what is known, in whom, how to monitor, sources."""
     rows = long_term_rows()
-    return _table(["Risk", "What is known", "In whom", "How to monitor", "Sources"],
-                  [[f"<b>{html.escape(r.risk)}</b>", html.escape(r.known), html.escape(r.in_whom),
-                    html.escape(r.monitor), inline_html([r.source, *getattr(r, "also", [])])] for r in rows])
+    return _table(
+        ["Risk", "What is known", "In whom", "How to monitor", "Sources"],
+        [_cited_row(r, "risk", "known", "in_whom", "monitor", first_bold=True) for r in rows],
+    )
 
 
 def show_long_term():

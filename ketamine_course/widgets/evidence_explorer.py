@@ -1,16 +1,19 @@
 """Module 3's evidence explorer: a filterable table of key trials, a forest-style plot and the time course.
+It shows the trial statistics of `core/evidence.py` (NNT and NNH with their intervals).
 
-Data: `content/data/m3_trials.yaml` and `content/data/m3_time_course.yaml` (a source on every row).
+Data: `content/data/m3_trials.yaml`, `m3_time_course.yaml` and `m3_harms.yaml` (a source on every row).
 Filtering and table building are plain Python; matplotlib loads only inside the drawing functions.
 `show()` and `show_time_course()` are the one-line calls of the teaching notebook.
 """
+
 from __future__ import annotations
 
 import html
 
-from ketamine_course.core import evidence
-from ketamine_course.content.citations import inline_html, short_form
 from ketamine_course.content import dataset
+from ketamine_course.content.citations import inline_html, short_form
+from ketamine_course.core import evidence
+from ketamine_course.widgets.theme import PALETTE
 
 ALL = "All"
 FILTERS = ("indication", "comparator_type", "outcome")
@@ -99,6 +102,11 @@ def number_needed_text(row: dict) -> str:
     return text
 
 
+def _sources(rows) -> str:
+    """'Daly 2018; Popova 2019.': the short forms of the rows' sources, for a caption."""
+    return "; ".join(sorted({short_form(r["source"]) for r in rows})) + "."
+
+
 def _fmt(value) -> str:
     return f"{value:g}" if isinstance(value, (int, float)) else "—"
 
@@ -113,8 +121,11 @@ def result_text(row: dict) -> str:
         parts.append(rates)
     effect = row.get("effect")
     if effect:
-        ci = (f" (95% CI {_fmt(effect['ci_low'])} to {_fmt(effect['ci_high'])})"
-              if effect.get("ci_low") is not None else " (no CI shown: see the note)")
+        ci = (
+            f" (95% CI {_fmt(effect['ci_low'])} to {_fmt(effect['ci_high'])})"
+            if effect.get("ci_low") is not None
+            else " (no CI shown: see the note)"
+        )
         parts.append(f"{effect['measure']} {_fmt(effect['estimate'])}{ci}")
     return "; ".join(parts) or "see finding"
 
@@ -123,23 +134,44 @@ def table_html(rows: list[dict]) -> str:
     """The filtered rows as an accessible HTML table, each with its source linked."""
     if not rows:
         return "<p><i>No trial matches these filters. Choose 'All' for one of them.</i></p>"
-    head = ("Trial", "Indication", "Design", "n", "Comparator", "Outcome (time)", "Result", "NNT (95% CI)*",
-            "What it shows", "Source")
+    head = (
+        "Trial",
+        "Indication",
+        "Design",
+        "n",
+        "Comparator",
+        "Outcome (time)",
+        "Result",
+        "NNT (95% CI)*",
+        "What it shows",
+        "Source",
+    )
     body = []
     for r in rows:
         finding = r["finding"] + (f" Note: {r['ci_note']}" if r.get("ci_note") else "")
-        cells = (r["trial"], r["indication"], r["design"], _fmt(r.get("n")), r["comparator"],
-                 f"{r['outcome_detail']} ({r['timepoint']})", result_text(r), number_needed_text(r), finding)
+        cells = (
+            r["trial"],
+            r["indication"],
+            r["design"],
+            _fmt(r.get("n")),
+            r["comparator"],
+            f"{r['outcome_detail']} ({r['timepoint']})",
+            result_text(r),
+            number_needed_text(r),
+            finding,
+        )
         tds = "".join(f"<td style='text-align:left;vertical-align:top'>{html.escape(str(c))}</td>" for c in cells)
         body.append(f"<tr>{tds}<td style='text-align:left;vertical-align:top'>{inline_html([r['source']])}</td></tr>")
     ths = "".join(f"<th scope='col' style='text-align:left'>{h}</th>" for h in head)
-    return (f"<div style='max-height:28em;overflow:auto'><table class='kc-evidence'><caption style='text-align:left'>"
-            f"{len(rows)} trial(s) or meta-analyses. *Computed here from the two rates, rounded up to a whole "
-            f"patient, with a 95% CI from the paper's CI of the difference or, from arm counts, by Newcombe's "
-            f"method. Where the CI of the difference includes zero the result is marked not significant. Between "
-            f"two active treatments the NNT names the treatment it favours; a number needed to harm (NNH) is kept "
-            f"for harms against placebo (see the harms table).</caption><thead><tr>{ths}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+    return (
+        f"<div style='max-height:28em;overflow:auto'><table class='kc-evidence'><caption style='text-align:left'>"
+        f"{len(rows)} trial(s) or meta-analyses. *Computed here from the two rates, rounded up to a whole "
+        f"patient, with a 95% CI from the paper's CI of the difference or, from arm counts, by Newcombe's "
+        f"method. Where the CI of the difference includes zero the result is marked not significant. Between "
+        f"two active treatments the NNT names the treatment it favours; a number needed to harm (NNH) is kept "
+        f"for harms against placebo (see the harms table).</caption><thead><tr>{ths}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _label(row: dict) -> str:
@@ -151,7 +183,7 @@ def _label(row: dict) -> str:
 
 def rate_figure(rows: list[dict]):
     """Dumbbell plot of the two arms' rates for rows that report them; (fig, caption, alt) or None."""
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     rated = [r for r in rows if r.get("rate_treatment") is not None]
     if not rated:
@@ -161,10 +193,28 @@ def rate_figure(rows: list[dict]):
         t, c = r["rate_treatment"], r.get("rate_comparator")
         if c is not None:
             ax.plot([c, t], [y, y], color=PALETTE["grey"], linewidth=2, zorder=1)
-            ax.scatter([c], [y], marker="s", s=55, facecolor="white", edgecolor=PALETTE["orange"], linewidth=2,
-                       zorder=2, label="Comparator" if y == 0 or "Comparator" not in ax.get_legend_handles_labels()[1] else None)
-        ax.scatter([t], [y], marker="o", s=55, color=PALETTE["blue"], zorder=3,
-                   label="Ketamine or esketamine" if "Ketamine or esketamine" not in ax.get_legend_handles_labels()[1] else None)
+            ax.scatter(
+                [c],
+                [y],
+                marker="s",
+                s=55,
+                facecolor="white",
+                edgecolor=PALETTE["orange"],
+                linewidth=2,
+                zorder=2,
+                label="Comparator" if y == 0 or "Comparator" not in ax.get_legend_handles_labels()[1] else None,
+            )
+        ax.scatter(
+            [t],
+            [y],
+            marker="o",
+            s=55,
+            color=PALETTE["blue"],
+            zorder=3,
+            label="Ketamine or esketamine"
+            if "Ketamine or esketamine" not in ax.get_legend_handles_labels()[1]
+            else None,
+        )
     ax.set_yticks(range(len(rated)))
     ax.set_yticklabels([f"{_label(r)} ({r['outcome']})" for r in reversed(rated)], fontsize=8)
     ax.set_xlim(0, 100)
@@ -172,13 +222,15 @@ def rate_figure(rows: list[dict]):
     ax.set_title("Outcome rates by arm: ketamine or esketamine against the comparator")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(axis="x", color="#ddd", linewidth=0.6)
-    caption = ("Filled circles: ketamine or esketamine arm; open squares: comparator arm (placebo, active placebo or "
-               "active treatment). For relapse and new depressive episodes a lower rate is better. Sources: "
-               + "; ".join(sorted({short_form(r['source']) for r in rated})) + ".")
+    caption = (
+        "Filled circles: ketamine or esketamine arm; open squares: comparator arm (placebo, active placebo or "
+        "active treatment). For relapse and new depressive episodes a lower rate is better. Sources: " + _sources(rated)
+    )
     alt = "Dot plot of outcome rates by arm. " + " ".join(
-        f"{r['trial']}: {r['outcome']} {_fmt(r['rate_treatment'])}%" +
-        (f" vs {_fmt(r['rate_comparator'])}%." if r.get("rate_comparator") is not None else " (no comparator).")
-        for r in rated)
+        f"{r['trial']}: {r['outcome']} {_fmt(r['rate_treatment'])}%"
+        + (f" vs {_fmt(r['rate_comparator'])}%." if r.get("rate_comparator") is not None else " (no comparator).")
+        for r in rated
+    )
     return fig, caption, alt
 
 
@@ -186,8 +238,12 @@ def _plain_log_axis(ax, group) -> None:
     """A log axis for ratios, labelled with plain numbers (0.2, 0.5, 1, 2...) rather than powers of ten."""
     from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
 
-    values = [1.0] + [v for r in group for v in (r["effect"]["estimate"], r["effect"].get("ci_low"),
-                                                 r["effect"].get("ci_high")) if v is not None]
+    values = [1.0] + [
+        v
+        for r in group
+        for v in (r["effect"]["estimate"], r["effect"].get("ci_low"), r["effect"].get("ci_high"))
+        if v is not None
+    ]
     lo, hi = min(values) / 1.3, max(values) * 1.3
     ax.set_xscale("log")
     ax.set_xlim(lo, hi)
@@ -201,7 +257,7 @@ def _plain_log_axis(ax, group) -> None:
 
 def forest_figure(rows: list[dict]):
     """Effect estimates with 95% CIs, one panel per measure; (fig, caption, alt) or None."""
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     with_effect = [r for r in rows if r.get("effect")]
     if not with_effect:
@@ -224,8 +280,16 @@ def forest_figure(rows: list[dict]):
             has_ci = e.get("ci_low") is not None
             if has_ci:
                 ax.plot([e["ci_low"], e["ci_high"]], [y, y], color=PALETTE["blue"], linewidth=2)
-            ax.scatter([e["estimate"]], [y], marker="D", s=45, zorder=3,
-                       facecolor=PALETTE["blue"] if has_ci else "white", edgecolor=PALETTE["blue"], linewidth=1.5)
+            ax.scatter(
+                [e["estimate"]],
+                [y],
+                marker="D",
+                s=45,
+                zorder=3,
+                facecolor=PALETTE["blue"] if has_ci else "white",
+                edgecolor=PALETTE["blue"],
+                linewidth=1.5,
+            )
         ax.axvline(null, color=PALETTE["black"], linewidth=0.8, linestyle="--")
         if ratio:
             _plain_log_axis(ax, group)
@@ -244,21 +308,26 @@ def forest_figure(rows: list[dict]):
         ax.set_xlabel(f"{measure}{scale}{direction}", fontsize=9)
     fig.suptitle("Effect estimates with 95% confidence intervals, as each paper reports them", fontsize=11)
     fig.tight_layout()
-    caption = ("Diamonds: the paper's estimate; lines: its 95% confidence interval; open diamonds: no interval "
-               "reported. Dashed line: no difference (0 for differences, 1 for ratios). A line that crosses it means "
-               "the trial could not exclude no effect. Sources: "
-               + "; ".join(sorted({short_form(r['source']) for r in with_effect})) + ".")
+    caption = (
+        "Diamonds: the paper's estimate; lines: its 95% confidence interval; open diamonds: no interval "
+        "reported. Dashed line: no difference (0 for differences, 1 for ratios). A line that crosses it means "
+        "the trial could not exclude no effect. Sources: " + _sources(with_effect)
+    )
     alt = "Forest plot. " + " ".join(
-        f"{r['trial']}: {r['effect']['measure']} {_fmt(r['effect']['estimate'])}" +
-        (f", 95% CI {_fmt(r['effect']['ci_low'])} to {_fmt(r['effect']['ci_high'])}."
-         if r["effect"].get("ci_low") is not None else ", no CI reported.")
-        for r in with_effect)
+        f"{r['trial']}: {r['effect']['measure']} {_fmt(r['effect']['estimate'])}"
+        + (
+            f", 95% CI {_fmt(r['effect']['ci_low'])} to {_fmt(r['effect']['ci_high'])}."
+            if r["effect"].get("ci_low") is not None
+            else ", no CI reported."
+        )
+        for r in with_effect
+    )
     return fig, caption, alt
 
 
 def time_course_figure():
     """Two panels: response after a single infusion (days 0-10) and staying well after a course."""
-    from ketamine_course.widgets.figures import PALETTE, new_figure
+    from ketamine_course.widgets.figures import new_figure
 
     rows = load_rows("m3_time_course")
     fig, _ = new_figure(width=10, height=4.4)
@@ -267,8 +336,13 @@ def time_course_figure():
     for ax in (left, right):
         ax.spines[["top", "right"]].set_visible(False)
     window = next(r for r in rows if r["series"] == "single_dose_window")
-    left.axvspan(window["start_day"], window["end_day"], color=PALETTE["sky"], alpha=0.12,
-                 label="Ketamine better than placebo (pooled trials)")
+    left.axvspan(
+        window["start_day"],
+        window["end_day"],
+        color=PALETTE["sky"],
+        alpha=0.12,
+        label="Ketamine better than placebo (pooled trials)",
+    )
     pooled = {}
     for r in rows:
         if r["series"] == "single_dose" and r["label"].startswith("Pooled"):
@@ -277,8 +351,11 @@ def time_course_figure():
     for (label, pts), (colour, ls) in zip(pooled.items(), styles):
         pts.sort()
         left.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=colour, linestyle=ls, label=label)
-    markers = {"Zarate 2006": ("^", PALETTE["vermillion"]), "Murrough 2013": ("s", PALETTE["purple"]),
-               "Lii 2023": ("D", PALETTE["black"])}
+    markers = {
+        "Zarate 2006": ("^", PALETTE["vermillion"]),
+        "Murrough 2013": ("s", PALETTE["purple"]),
+        "Lii 2023": ("D", PALETTE["black"]),
+    }
     for r in rows:
         if r["series"] != "single_dose" or r["label"].startswith("Pooled"):
             continue
@@ -287,8 +364,17 @@ def time_course_figure():
         filled = r["group"] == "ketamine"
         label = f"{study}, {'ketamine' if filled else 'comparator'}"
         seen = left.get_legend_handles_labels()[1]
-        left.scatter([r["day"]], [r["percent"]], marker=marker, s=50, edgecolor=colour, linewidth=1.5,
-                     facecolor=colour if filled else "white", zorder=3, label=None if label in seen else label)
+        left.scatter(
+            [r["day"]],
+            [r["percent"]],
+            marker=marker,
+            s=50,
+            edgecolor=colour,
+            linewidth=1.5,
+            facecolor=colour if filled else "white",
+            zorder=3,
+            label=None if label in seen else label,
+        )
     left.set_xlim(0, 10.5)
     left.set_ylim(0, 100)
     left.set_xlabel("Days after one infusion")
@@ -299,8 +385,14 @@ def time_course_figure():
     for r in after:
         colour = PALETTE["blue"] if r["group"] == "ketamine" else PALETTE["orange"]
         right.scatter([r["day"]], [r["percent"]], s=60, color=colour, zorder=3)
-        right.annotate(r.get("short_label", r["label"]), (r["day"], r["percent"]), textcoords="offset points",
-                       xytext=(-8, 6), fontsize=7, ha="right")
+        right.annotate(
+            r.get("short_label", r["label"]),
+            (r["day"], r["percent"]),
+            textcoords="offset points",
+            xytext=(-8, 6),
+            fontsize=7,
+            ha="right",
+        )
     right.axhline(50, color=PALETTE["grey"], linewidth=0.6, linestyle=":")
     right.set_xlim(0, 400)
     right.set_ylim(0, 100)
@@ -309,21 +401,36 @@ def time_course_figure():
     right.set_title("After a course (two different trials: not comparable)", fontsize=10)
     fig.suptitle("How fast benefit appears and how long it lasts", fontsize=11)
     fig.tight_layout()
-    caption = ("Left: response (solid) and remission (dashed) in pooled ketamine arms of 9 trials (Han 2016), with single "
-               "trials (filled = ketamine, open = comparator); shaded: the period in which ketamine beat placebo on "
-               "depression scores in pooled trials (40 minutes to about day 10; Kishimoto 2016). Right: two points that "
-               "must NOT be compared with each other. SUSTAIN-1: stable remitters on esketamine who were randomised to "
-               "an abrupt switch to placebo spray reached 50% relapse at a median of 273 days (those who continued did "
-               "not reach 50%); this is an enriched withdrawal population. KetECT: 30% of ketamine and 37% of ECT "
-               "remitters, inpatients, were still without relapse at 12 months, with a different relapse definition "
-               "and no maintenance treatment by design. Values as reported in the text of each source, not read "
-               "off figures. Sources: " + "; ".join(sorted({short_form(r['source']) for r in rows})) + ".")
-    alt = ("Two panels. Left: after a single infusion, pooled response falls from 52% at day 1 to 48% at day 3 and 40% "
-           "at day 7, while remission stays between 21% and 26%; single trials at day 1: Zarate 2006 71%, Murrough 2013 "
-           "64% vs 28% with midazolam, Lii 2023 60% vs 50% with saline; Zarate 2006 35% at day 7. Right, two trials that "
-           "are not comparable with each other: 50% without relapse at 273 days in SUSTAIN-1 stable remitters switched "
-           "abruptly to placebo spray; 30% (ketamine) and 37% (ECT) of KetECT inpatient remitters without relapse at 365 days.")
-    return fig, caption, alt
+    caption = (
+        f"{dataset('m3_time_course').caption('time_course')} Sources: "
+        + "; ".join(sorted({short_form(r["source"]) for r in rows}))
+        + "."
+    )
+    return fig, caption, time_course_alt(rows)
+
+
+def time_course_alt(rows: list[dict]) -> str:
+    """The time-course figure's alt text, every number read from the data rows."""
+
+    def points(series: str, say_metric: bool = False) -> str:
+        by_label = {}
+        for r in rows:
+            if r["series"] == series:
+                by_label.setdefault(r.get("short_label", r["label"]), []).append(r)
+        return "; ".join(
+            f"{label}: "
+            + ", ".join(
+                f"{r['percent']:.0f}%{' ' + r['metric'] if say_metric else ''} at day {r['day']:g}" for r in found
+            )
+            for label, found in by_label.items()
+        )
+
+    window = next(r for r in rows if r["series"] == "single_dose_window")
+    return (
+        f"Two panels. Left, after a single infusion: {points('single_dose')}; shaded: {window['label']}, up to "
+        f"day {window['end_day']:g}. Right, two trials that are not comparable with each other: "
+        f"{points('after_course', say_metric=True)}."
+    )
 
 
 # --- harms as numbers needed to harm (pure) ---------------------------------------------------------
@@ -335,33 +442,46 @@ def harm_rows() -> list[dict]:
     for row in load_rows("m3_harms"):
         counts = (row["events_treatment"], row["n_treatment"], row["events_comparator"], row["n_comparator"])
         interval = evidence.number_needed_from_counts(*counts, higher_is_better=False)
-        found.append({**row, "rate_treatment": 100 * counts[0] / counts[1],
-                      "rate_comparator": 100 * counts[2] / counts[3], "interval": interval,
-                      "nnh_text": interval.describe()})
+        found.append(
+            {
+                **row,
+                "rate_treatment": 100 * counts[0] / counts[1],
+                "rate_comparator": 100 * counts[2] / counts[3],
+                "interval": interval,
+                "nnh_text": interval.describe(),
+            }
+        )
     return found
 
 
 def harms_table_html(rows: list[dict] | None = None) -> str:
     """The harms table: event, age group, both arms' counts, and the NNH with its 95% CI."""
     rows = harm_rows() if rows is None else rows
-    head = ("Harm", "Age group", "Esketamine + oral antidepressant", "Placebo spray + oral antidepressant",
-            "NNH (95% CI)", "Source")
+    head = (
+        "Harm",
+        "Age group",
+        "Esketamine + oral antidepressant",
+        "Placebo spray + oral antidepressant",
+        "NNH (95% CI)",
+        "Source",
+    )
     body = []
     for r in rows:
-        cells = (r["event"], r["group"],
-                 f"{r['events_treatment']}/{r['n_treatment']} ({r['rate_treatment']:.1f}%)",
-                 f"{r['events_comparator']}/{r['n_comparator']} ({r['rate_comparator']:.1f}%)", r["nnh_text"])
+        cells = (
+            r["event"],
+            r["group"],
+            f"{r['events_treatment']}/{r['n_treatment']} ({r['rate_treatment']:.1f}%)",
+            f"{r['events_comparator']}/{r['n_comparator']} ({r['rate_comparator']:.1f}%)",
+            r["nnh_text"],
+        )
         tds = "".join(f"<td style='text-align:left;vertical-align:top'>{html.escape(str(c))}</td>" for c in cells)
         body.append(f"<tr>{tds}<td style='text-align:left;vertical-align:top'>{inline_html([r['source']])}</td></tr>")
     ths = "".join(f"<th scope='col' style='text-align:left'>{h}</th>" for h in head)
-    return ("<table class='kc-harms'><caption style='text-align:left'>Harms in the short-term treatment-resistant "
-            "depression trials, as numbers needed to harm: about how many patients treated with esketamine for one "
-            "extra patient to have the event, with a 95% CI (Newcombe). Counts from the tables of the 2021 revision "
-            "of the US label (the current revision's tables were not re-read). The adverse reactions come from the "
-            "trials in adults under 65; blood-pressure rises are shown by age because patients aged 65 and over had "
-            "them more often. Set these beside the NNTs above: in the same trials one extra patient dissociated for "
-            "roughly every three to five treated.</caption>"
-            f"<thead><tr>{ths}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    caption = html.escape(dataset("m3_harms").caption("harms_table"), quote=False)
+    return (
+        f"<table class='kc-harms'><caption style='text-align:left'>{caption}</caption>"
+        f"<thead><tr>{ths}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def show_harms():
@@ -386,8 +506,12 @@ def _draw(rows, out) -> None:
         for made in drawn:
             show_figure(*made)
         if rows and not drawn:
-            display(HTML("<p><i>These studies report their results in words or on scales without a common "
-                         "number to plot: read the table.</i></p>"))
+            display(
+                HTML(
+                    "<p><i>These studies report their results in words or on scales without a common "
+                    "number to plot: read the table.</i></p>"
+                )
+            )
 
 
 def show():
@@ -396,8 +520,10 @@ def show():
 
     rows = load_rows()
     labels = {"indication": "Indication", "comparator_type": "Comparator", "outcome": "Outcome"}
-    dropdowns = {f: w.Dropdown(options=options(rows, f), value=ALL, description=labels[f],
-                               layout=w.Layout(width="32%")) for f in FILTERS}
+    dropdowns = {
+        f: w.Dropdown(options=options(rows, f), value=ALL, description=labels[f], layout=w.Layout(width="32%"))
+        for f in FILTERS
+    }
     out = w.Output()
 
     def redraw(*_):
@@ -406,8 +532,16 @@ def show():
     for d in dropdowns.values():
         d.observe(redraw, names="value")
     redraw()
-    box = w.VBox([w.HTML("<b>Evidence explorer.</b> Choose an indication, a kind of comparator or an outcome; "
-                         "the table and plots redraw."), w.HBox(list(dropdowns.values())), out])
+    box = w.VBox(
+        [
+            w.HTML(
+                "<b>Evidence explorer.</b> Choose an indication, a kind of comparator or an outcome; "
+                "the table and plots redraw."
+            ),
+            w.HBox(list(dropdowns.values())),
+            out,
+        ]
+    )
     box.add_class("kc-evidence-explorer")
     return box
 
@@ -422,10 +556,28 @@ def show_time_course():
 def references_cited() -> list[str]:
     """Every source behind the explorer and the time course (for the module's reference list)."""
     also = {key for r in load_rows() for key in (r.get("also") or [])}
-    return sorted({r["source"] for r in load_rows()} | {r["source"] for r in load_rows("m3_time_course")}
-                  | {r["source"] for r in load_rows("m3_harms")} | also)
+    return sorted(
+        {r["source"] for r in load_rows()}
+        | {r["source"] for r in load_rows("m3_time_course")}
+        | {r["source"] for r in load_rows("m3_harms")}
+        | also
+    )
 
 
-__all__ = ["show", "show_time_course", "filter_rows", "options", "table_html", "rate_figure", "forest_figure",
-           "time_course_figure", "load_rows", "number_needed_text", "number_needed_interval", "references_cited",
-           "harm_rows", "harms_table_html", "show_harms"]
+__all__ = [
+    "show",
+    "show_time_course",
+    "filter_rows",
+    "options",
+    "table_html",
+    "rate_figure",
+    "forest_figure",
+    "time_course_figure",
+    "load_rows",
+    "number_needed_text",
+    "number_needed_interval",
+    "references_cited",
+    "harm_rows",
+    "harms_table_html",
+    "show_harms",
+]

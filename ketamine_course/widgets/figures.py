@@ -1,20 +1,15 @@
-"""Showing figures: a colour-blind-safe palette, and every figure with a caption and alt text.
+"""Showing figures: the course's style (colours from `theme.py`), and every figure with a caption and alt text.
 
 matplotlib is imported only when a figure is made (`new_figure`), never when the package loads.
 """
+
 from __future__ import annotations
 
 import base64
 import html
 import io
 
-# Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
-PALETTE = {
-    "blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
-    "grey": "#999999",
-}
-SERIES = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
+from ketamine_course.widgets.theme import SERIES
 
 
 def new_figure(width=7.5, height=4.0, ncols=1, width_ratios=None):
@@ -27,8 +22,13 @@ def new_figure(width=7.5, height=4.0, ncols=1, width_ratios=None):
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(ncols=ncols, figsize=(width, height), dpi=100,
-                             gridspec_kw={"width_ratios": width_ratios} if width_ratios else None, squeeze=False)
+    fig, axes = plt.subplots(
+        ncols=ncols,
+        figsize=(width, height),
+        dpi=100,
+        gridspec_kw={"width_ratios": width_ratios} if width_ratios else None,
+        squeeze=False,
+    )
     axes = list(axes[0])
     for ax in axes:
         ax.spines[["top", "right"]].set_visible(False)
@@ -49,8 +49,10 @@ def figure_html(fig, caption: str, alt: str) -> str:
 def png_html(png: bytes, caption: str, alt: str) -> str:
     """A PNG image as an <img> with alt text, and its caption underneath."""
     data = base64.b64encode(png).decode("ascii")
-    return (f'<figure style="margin:8px 0"><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
-            f'style="max-width:100%"><figcaption><small>{html.escape(caption)}</small></figcaption></figure>')
+    return (
+        f'<figure style="margin:8px 0"><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
+        f'style="max-width:100%"><figcaption><small>{html.escape(caption)}</small></figcaption></figure>'
+    )
 
 
 def show(fig, caption: str, alt: str):

@@ -4,15 +4,17 @@ Steps are data (`content/data/m1_mechanism_steps.yaml`). `Stepper` is the pure s
 `diagram_png()` draws the chain with the current step highlighted (matplotlib, imported only there);
 `show()` is what the notebook calls.
 """
+
 from __future__ import annotations
 
 import html
 import textwrap
 from functools import lru_cache
 
-from ketamine_course.content.citations import inline_html
 from ketamine_course.content import dataset
+from ketamine_course.content.citations import inline_html
 from ketamine_course.widgets.figures import png_html
+from ketamine_course.widgets.theme import MUTED, PALETTE
 
 CHAIN = 6  # the first six steps form the chain; the rest are overlays on the whole chain
 
@@ -57,11 +59,13 @@ class Stepper:
 def step_html(step: dict, position: int, count: int) -> str:
     """The text panel of a step: what happens, the evidence, the open questions, with citations."""
     questions = "".join(f"<li>{html.escape(q)}</li>" for q in step["open_questions"])
-    return (f"<div class='kc-step' role='region' aria-live='polite' aria-label='Step {position} of {count}'>"
-            f"<h4 style='margin:4px 0'>{html.escape(step['title'])} <small>(step {position} of {count})</small></h4>"
-            f"<p>{html.escape(step['what'].strip())}</p>"
-            f"<p><b>Evidence.</b> {html.escape(step['evidence'].strip())} {inline_html(step['refs'])}</p>"
-            f"<p><b>Open questions.</b></p><ul>{questions}</ul></div>")
+    return (
+        f"<div class='kc-step' role='region' aria-live='polite' aria-label='Step {position} of {count}'>"
+        f"<h4 style='margin:4px 0'>{html.escape(step['title'])} <small>(step {position} of {count})</small></h4>"
+        f"<p>{html.escape(step['what'].strip())}</p>"
+        f"<p><b>Evidence.</b> {html.escape(step['evidence'].strip())} {inline_html(step['refs'])}</p>"
+        f"<p><b>Open questions.</b></p><ul>{questions}</ul></div>"
+    )
 
 
 def alt_text(index: int, all_steps) -> str:
@@ -81,8 +85,6 @@ def diagram_png(index: int) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    from ketamine_course.widgets.figures import PALETTE
-
     all_steps = steps()
     names = [s["diagram"] for s in all_steps[:CHAIN]]
     fig = Figure(figsize=(9.0, 2.6), dpi=90)
@@ -93,19 +95,38 @@ def diagram_png(index: int) -> bytes:
     overlay = index >= CHAIN
     for i, name in enumerate(names):
         current = i == index
-        box = FancyBboxPatch((i + 0.08, 0.3), 0.78, 0.45, boxstyle="round,pad=0.02",
-                             facecolor=PALETTE["orange"] if current else "white",
-                             edgecolor=PALETTE["vermillion"] if overlay else PALETTE["blue"],
-                             linewidth=2.5 if current or overlay else 1.2, linestyle="--" if overlay else "-")
+        box = FancyBboxPatch(
+            (i + 0.08, 0.3),
+            0.78,
+            0.45,
+            boxstyle="round,pad=0.02",
+            facecolor=PALETTE["orange"] if current else "white",
+            edgecolor=PALETTE["vermillion"] if overlay else PALETTE["blue"],
+            linewidth=2.5 if current or overlay else 1.2,
+            linestyle="--" if overlay else "-",
+        )
         ax.add_patch(box)
-        ax.text(i + 0.47, 0.525, textwrap.fill(name, 14, break_long_words=False), ha="center",
-                va="center", fontsize=8.5, fontweight="bold" if current else "normal")
-        ax.text(i + 0.47, 0.18, f"step {i + 1}", ha="center", va="center", fontsize=7, color="#555555")
+        ax.text(
+            i + 0.47,
+            0.525,
+            textwrap.fill(name, 14, break_long_words=False),
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            fontweight="bold" if current else "normal",
+        )
+        ax.text(i + 0.47, 0.18, f"step {i + 1}", ha="center", va="center", fontsize=7, color=MUTED)
         if i < CHAIN - 1:
-            ax.add_patch(FancyArrowPatch((i + 0.87, 0.525), (i + 1.07, 0.525), arrowstyle="-|>",
-                                         mutation_scale=12, color=PALETTE["black"]))
-    title = ("Ketamine's proposed antidepressant chain (mostly rodent evidence)" if not overlay
-             else f"{all_steps[index]['title']}: they question or add to every link")
+            ax.add_patch(
+                FancyArrowPatch(
+                    (i + 0.87, 0.525), (i + 1.07, 0.525), arrowstyle="-|>", mutation_scale=12, color=PALETTE["black"]
+                )
+            )
+    title = (
+        "Ketamine's proposed antidepressant chain (mostly rodent evidence)"
+        if not overlay
+        else f"{all_steps[index]['title']}: they question or add to every link"
+    )
     fig.suptitle(title, fontsize=11)
     buffer = io.BytesIO()
     FigureCanvasAgg(fig).print_png(buffer)
@@ -137,8 +158,10 @@ class WalkThrough:
 
     def render(self) -> None:
         i = self.stepper.index
-        caption = ("The disinhibition hypothesis as a chain of steps; the highlighted box is the step described "
-                   "below. Most links rest on experiments in rats and mice.")
+        caption = (
+            "The disinhibition hypothesis as a chain of steps; the highlighted box is the step described "
+            "below. Most links rest on experiments in rats and mice."
+        )
         self.diagram.value = png_html(diagram_png(i), caption, alt_text(i, self.steps))
         self.panel.value = step_html(self.steps[i], i + 1, len(self.steps))
         self.previous_button.disabled = self.stepper.at_start

@@ -1,24 +1,30 @@
-"""The time-course explorer: route, dose and weight in; modelled plasma ketamine over 0-6 h out.
+"""The time-course explorer: route, dose and weight in; modelled plasma ketamine over 0-6 h out. It shows the
+two-compartment model of `core/pk.py` with the parameters of `content/data/m1_pk_parameters.yaml`.
 
 `scenario()` is the pure part (numbers, windows, caption, alt text; no plotting). `Explorer` holds
 the widgets and one figure that is redrawn in place on every change. `show()` is what the notebook calls.
 """
+
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ketamine_course.core import pk
-from ketamine_course.content.citations import short_form
 from ketamine_course.content import dataset
+from ketamine_course.content.citations import short_form
+from ketamine_course.core import pk
 from ketamine_course.widgets.figures import png_html
+from ketamine_course.widgets.theme import PALETTE
 
 HOURS = 6.0
 STEP_H = 2.0 / 60.0
 ROUTE_ORDER = ["iv", "im", "intranasal_esketamine", "intranasal_racemic", "oral", "sublingual"]
-WINDOW_LABELS = {"dissociation": "Dissociation", "blood_pressure": "Blood-pressure rise",
-                 "observation": "Observation (at least)"}
+WINDOW_LABELS = {
+    "dissociation": "Dissociation",
+    "blood_pressure": "Blood-pressure rise",
+    "observation": "Observation (at least)",
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,8 @@ class Parameters:
     sources: dict
     bioavailability_ranges: dict = field(default_factory=dict)  # route -> (low, high, [source keys])
     weight_scaling_note: str = ""
+    esketamine_doses: tuple = ()  # mg: the label's fixed doses, the only ones the explorer offers
+    caption_details: dict = field(default_factory=dict)  # route -> what the caption says of its numbers
 
 
 @lru_cache(maxsize=None)
@@ -49,20 +57,34 @@ def parameters() -> Parameters:
             f = r.bioavailability
             tmax_min = getattr(r, "tmax_min", None)
             tmax = tmax_min / 60.0 if tmax_min is not None else None
-            routes[key] = pk.Route(key=key, label=r.label, bioavailability=f if f is not None else 0.0,
-                                   tmax_h=tmax, infusion=(key == "iv"))
+            routes[key] = pk.Route(
+                key=key, label=r.label, bioavailability=f if f is not None else 0.0, tmax_h=tmax, infusion=(key == "iv")
+            )
     sources = {k: r.source for k, r in by_name.items()}
     sources.update({f"route_{r.route}": r.source for r in rows if getattr(r, "route", None)})
-    ranges = {r.route: (r.bioavailability_low, r.bioavailability_high, [r.source, *getattr(r, "also", [])])
-              for r in rows if getattr(r, "route", None) and getattr(r, "bioavailability_low", None) is not None}
+    ranges = {
+        r.route: (r.bioavailability_low, r.bioavailability_high, [r.source, *getattr(r, "also", [])])
+        for r in rows
+        if getattr(r, "route", None) and getattr(r, "bioavailability_low", None) is not None
+    }
     scaling = by_name.get("weight_scaling")
+    details = {r.route: r.caption for r in rows if getattr(r, "route", None) and getattr(r, "caption", None)}
     return Parameters(
-        cl=by_name["clearance"].value, vss=by_name["vss"].value,
-        t_half_alpha_h=by_name["t_half_alpha"].value / 60.0, t_half_beta_h=by_name["t_half_beta"].value,
-        dissociation_low=by_name["dissociation_range"].low, dissociation_high=by_name["dissociation_range"].high,
-        validation_peak=by_name["validation_peak_iv"].value, routes=routes,
-        windows=[r.model_dump() for r in dataset("m1_time_windows").rows], sources=sources,
-        bioavailability_ranges=ranges, weight_scaling_note=scaling.note if scaling else "")
+        cl=by_name["clearance"].value,
+        vss=by_name["vss"].value,
+        t_half_alpha_h=by_name["t_half_alpha"].value / 60.0,
+        t_half_beta_h=by_name["t_half_beta"].value,
+        dissociation_low=by_name["dissociation_range"].low,
+        dissociation_high=by_name["dissociation_range"].high,
+        validation_peak=by_name["validation_peak_iv"].value,
+        routes=routes,
+        windows=[r.model_dump() for r in dataset("m1_time_windows").rows],
+        sources=sources,
+        bioavailability_ranges=ranges,
+        weight_scaling_note=scaling.note if scaling else "",
+        esketamine_doses=tuple(by_name["esketamine_fixed_doses"].values),
+        caption_details=details,
+    )
 
 
 def route_has_curve(route_key: str) -> bool:
@@ -111,8 +133,15 @@ def scenario(route_key: str, dose: float, weight_kg: float, infusion_min: float 
     times = [i * STEP_H for i in range(int(round(HOURS / STEP_H)) + 1)]
     if route_has_curve(route_key):
         ka = None if route.infusion else _ka(route_key, weight_kg)
-        times, conc = pk.time_course(route, dose_mg, _disposition(weight_kg), duration_h=infusion_min / 60.0,
-                                     ka_per_h=ka, end_h=HOURS, step_h=STEP_H)
+        times, conc = pk.time_course(
+            route,
+            dose_mg,
+            _disposition(weight_kg),
+            duration_h=infusion_min / 60.0,
+            ka_per_h=ka,
+            end_h=HOURS,
+            step_h=STEP_H,
+        )
     else:
         conc = [0.0] * len(times)
     s = Scenario(route, dose_mg, weight_kg, infusion_min, times, conc)
@@ -143,13 +172,22 @@ def _windows(route_key: str, s: Scenario):
     return found
 
 
-LABEL_NAMES = {"spravato_uspi": "US esketamine label", "spravato_smpc": "EU esketamine label",
-               "ketalar_uspi": "Ketalar label"}
+LABEL_NAMES = {
+    "spravato_uspi": "US esketamine label",
+    "spravato_smpc": "EU esketamine label",
+    "ketalar_uspi": "Ketalar label",
+}
 
 
 def cite(key: str) -> str:
     """A short citation for captions: labels by name, papers as 'Author et al. year'."""
     return LABEL_NAMES.get(key) or short_form(key)
+
+
+def _observation_reference() -> str:
+    """The observation the captions of routes without a curve give as a reference (the data's observation window)."""
+    window = next(w for w in parameters().windows if w["window"] == "observation")
+    return f"Observation: at least {window['duration_h']:g} hours as a reference ({cite(window['source'])})."
 
 
 def _minutes(hours: float) -> str:
@@ -167,24 +205,29 @@ def _caption(route_key: str, dose: float, s: Scenario) -> str:
     if route_key in p.bioavailability_ranges:
         low, high, keys = p.bioavailability_ranges[route_key]
         from ketamine_course.content import reference
+
         keys = [k for k in keys if reference(k).type != "regulatory"]  # the PK studies give the range
-        return (f"{head}. No curve is drawn: published intranasal bioavailability of racemic ketamine ranges "
-                f"from about {low:.0%} to {high:.0%} (about 45% in three volunteers; 11-17% in a larger 2022 study, "
-                f"lower at higher doses; {'; '.join(cite(k) for k in keys)}), so about "
-                f"{pk.bioavailable_dose(s.dose_mg, low):.0f} to {pk.bioavailable_dose(s.dose_mg, high):.0f} mg of "
-                f"this dose might reach the blood as ketamine, and the course does not pick one value. Ketamine is not "
-                f"FDA-approved for any psychiatric disorder ({cite('fda_compounded_ketamine_2023')}). Observation: at "
-                f"least 2 hours as a reference "
-                f"({cite('spravato_uspi')}). Course advice: follow the local protocol.")
+        return (
+            f"{head}. No curve is drawn: published intranasal bioavailability of racemic ketamine ranges "
+            f"from about {low:.0%} to {high:.0%} ({p.caption_details[route_key]}; "
+            f"{'; '.join(cite(k) for k in keys)}), so about "
+            f"{pk.bioavailable_dose(s.dose_mg, low):.0f} to {pk.bioavailable_dose(s.dose_mg, high):.0f} mg of "
+            f"this dose might reach the blood as ketamine, and the course does not pick one value. Ketamine is not "
+            f"FDA-approved for any psychiatric disorder ({cite('fda_compounded_ketamine_2023')}). "
+            f"{_observation_reference()} Course advice: follow the local protocol."
+        )
     if not route_has_curve(route_key):
-        return (f"{head}. No curve is drawn: the course could not confirm an intramuscular bioavailability or "
-                f"time to peak in a primary source (a figure of about 93% circulates in secondary sources). "
-                f"Observation: at least 2 hours as a reference ({cite('spravato_uspi')}). "
-                f"Course advice: follow the local protocol.")
+        return (
+            f"{head}. No curve is drawn: the course could not confirm an intramuscular bioavailability or "
+            f"time to peak in a primary source ({p.caption_details[route_key]}). "
+            f"{_observation_reference()} Course advice: follow the local protocol."
+        )
     parts = [f"{head}. Modelled peak about {s.peak:.0f} ng/mL at {_minutes(s.peak_time_h)}"]
     if not s.route.infusion:
-        parts.append(f"bioavailable dose about {pk.bioavailable_dose(s.dose_mg, s.route.bioavailability):.0f} mg "
-                     f"(F = {s.route.bioavailability:.0%}; {cite(p.sources['route_' + route_key])})")
+        parts.append(
+            f"bioavailable dose about {pk.bioavailable_dose(s.dose_mg, s.route.bioavailability):.0f} mg "
+            f"(F = {s.route.bioavailability:.0%}; {cite(p.sources['route_' + route_key])})"
+        )
     text = "; ".join(parts) + "."
     kinds = {w[0] for w in s.windows}
     for kind, start, end, peak, source in s.windows:
@@ -197,42 +240,59 @@ def _caption(route_key: str, dose: float, s: Scenario) -> str:
             keys = list(dict.fromkeys([w["source"], *(w.get("also") or [])]))
             text += f" {' '.join(w['caveat'].split()).rstrip('.')} ({'; '.join(cite(k) for k in keys)})."
     if "dissociation" not in kinds and route_key != "intranasal_esketamine":
-        text += (f" The modelled ketamine level stays below {p.dissociation_low:.0f} ng/mL, the low end of the range "
-                 f"linked to dissociation after IV dosing ({cite('zanos2018_pr')}). That does not make the dose safe "
-                 f"or free of dissociation: the model leaves out norketamine and the spread between patients, and the "
-                 f"US FDA warned in October 2023 about compounded oral ketamine taken at home, citing a patient with "
-                 f"respiratory depression ({cite('fda_compounded_ketamine_2023')}).")
+        text += (
+            f" The modelled ketamine level stays below {p.dissociation_low:.0f} ng/mL, the low end of the range "
+            f"linked to dissociation after IV dosing ({cite('zanos2018_pr')}). That does not make the dose safe "
+            f"or free of dissociation: the model leaves out norketamine and the spread between patients, and the "
+            f"US FDA warned in October 2023 about compounded oral ketamine taken at home, citing a patient with "
+            f"respiratory depression ({cite('fda_compounded_ketamine_2023')})."
+        )
     if "blood_pressure" not in kinds:
-        text += (" No cited source gives a blood-pressure window for this route, so none is drawn. "
-                 "Course advice: check blood pressure as for any dose.")
+        text += (
+            " No cited source gives a blood-pressure window for this route, so none is drawn. "
+            "Course advice: check blood pressure as for any dose."
+        )
     if route_key in ("oral", "sublingual"):
         text += " Most of an oral dose reaches the blood as norketamine, which this model does not include."
     if route_key == "oral":
-        text += (" No oral time to peak was confirmed in the cited sources, so the curve borrows the sublingual "
-                 "wafer's (a model assumption).")
+        text += (
+            " No oral time to peak was confirmed in the cited sources, so the curve borrows the sublingual "
+            "wafer's (a model assumption)."
+        )
     if route_key == "intranasal_esketamine":
-        text += (" The model uses racemic-ketamine disposition; the label describes a terminal half-life of "
-                 "7-12 h that the first 6 h barely show. Esketamine is given as a fixed dose whatever the weight "
-                 f"({cite('spravato_uspi')}); any change in the curve with body weight comes from the model's "
-                 "assumption that clearance and volume grow in proportion to weight, not from a study.")
+        text += (
+            " The model uses racemic-ketamine disposition; the label describes a terminal half-life of "
+            "7-12 h that the first 6 h barely show. Esketamine is given as a fixed dose whatever the weight "
+            f"({cite('spravato_uspi')}); any change in the curve with body weight comes from the model's "
+            "assumption that clearance and volume grow in proportion to weight, not from a study."
+        )
     elif s.weight_kg != 70:
-        text += (" Clearance and volume are scaled in proportion to body weight: a model assumption, not a "
-                 "measured result.")
-    text += (f" Model: two compartments, clearance and volume from {cite('kamp2020')}, half-lives from the "
-             f"Ketalar label; a teaching sketch of an average adult, not a prediction for a patient.")
+        text += (
+            " Clearance and volume are scaled in proportion to body weight: a model assumption, not a measured result."
+        )
+    text += (
+        f" Model: two compartments, clearance and volume from {cite('kamp2020')}, half-lives from the "
+        f"Ketalar label; a teaching sketch of an average adult, not a prediction for a patient."
+    )
     return text
 
 
 def _alt(route_key: str, s: Scenario) -> str:
     if route_key in parameters().bioavailability_ranges:
-        return (f"Empty chart for {s.route.label}: no concentration curve is drawn because published "
-                f"bioavailability varies too widely to choose one value; only the observation window is shown.")
+        return (
+            f"Empty chart for {s.route.label}: no concentration curve is drawn because published "
+            f"bioavailability varies too widely to choose one value; only the observation window is shown."
+        )
     if not route_has_curve(route_key):
-        return (f"Empty chart for {s.route.label}: no concentration curve is drawn because the absorption "
-                f"numbers could not be confirmed; only the observation window is shown.")
-    text = (f"Line chart of modelled plasma ketamine concentration from 0 to 6 hours after {s.route.label}. "
-            f"It rises to a peak of about {s.peak:.0f} ng/mL at {_minutes(s.peak_time_h)} and then falls to "
-            f"about {s.conc[-1]:.0f} ng/mL at 6 hours.")
+        return (
+            f"Empty chart for {s.route.label}: no concentration curve is drawn because the absorption "
+            f"numbers could not be confirmed; only the observation window is shown."
+        )
+    text = (
+        f"Line chart of modelled plasma ketamine concentration from 0 to 6 hours after {s.route.label}. "
+        f"It rises to a peak of about {s.peak:.0f} ng/mL at {_minutes(s.peak_time_h)} and then falls to "
+        f"about {s.conc[-1]:.0f} ng/mL at 6 hours."
+    )
     for kind, start, end, _, _ in s.windows:
         text += f" {WINDOW_LABELS[kind]} window from {_minutes(start)} to {_minutes(end)}."
     return text
@@ -249,9 +309,6 @@ class Plot:
     def __init__(self):
         from matplotlib.figure import Figure
 
-        from ketamine_course.widgets.figures import PALETTE
-
-        self.palette = PALETTE
         self.fig = Figure(figsize=(7.5, 4.6), dpi=80)
         grid = self.fig.add_gridspec(2, 1, height_ratios=[3.2, 1.2], hspace=0.12)
         self.ax = self.fig.add_subplot(grid[0])
@@ -260,8 +317,13 @@ class Plot:
             ax.spines[["top", "right"]].set_visible(False)
         p = parameters()  # the band is the dissociation range of the data file, not a constant
         self.band_range = (p.dissociation_low, p.dissociation_high)
-        self.band = self.ax.axhspan(*self.band_range, color=PALETTE["sky"], alpha=0.18, lw=0,
-                                    label="Range linked to dissociation after IV dosing")
+        self.band = self.ax.axhspan(
+            *self.band_range,
+            color=PALETTE["sky"],
+            alpha=0.18,
+            lw=0,
+            label="Range linked to dissociation after IV dosing",
+        )
         (self.line,) = self.ax.plot([], [], color=PALETTE["blue"], lw=2.2, label="Modelled plasma ketamine")
         self.ax.set_ylabel("Plasma ketamine (ng/mL)")
         self.ax.set_xlim(0, HOURS)
@@ -272,18 +334,28 @@ class Plot:
         self.strip.set_xlabel("Time from the start of dosing (hours)")
         self.strip.set_xticks(range(0, int(HOURS) + 1))
         self.fig.subplots_adjust(left=0.22, right=0.97, top=0.92, bottom=0.11)
-        self.strip.text(1.0, 1.02, "▼ = peak of the blood-pressure rise", transform=self.strip.transAxes,
-                        ha="right", va="bottom", fontsize=7)
+        self.strip.text(
+            1.0,
+            1.02,
+            "▼ = peak of the blood-pressure rise",
+            transform=self.strip.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=7,
+        )
         self.bars = []
-        self.colours = {"dissociation": PALETTE["purple"], "blood_pressure": PALETTE["vermillion"],
-                        "observation": PALETTE["green"]}
+        self.colours = {
+            "dissociation": PALETTE["purple"],
+            "blood_pressure": PALETTE["vermillion"],
+            "observation": PALETTE["green"],
+        }
 
     def draw(self, s: Scenario, has_curve: bool, dissociation_band: tuple):
         self.line.set_data(s.times, s.conc if has_curve else [float("nan")] * len(s.times))
         low, high = dissociation_band
         if (low, high) != self.band_range:  # keep the drawn band equal to the data file's range
             self.band.remove()
-            self.band = self.ax.axhspan(low, high, color=self.palette["sky"], alpha=0.18, lw=0)
+            self.band = self.ax.axhspan(low, high, color=PALETTE["sky"], alpha=0.18, lw=0)
             self.band_range = (low, high)
         self.band.set_visible(s.route.key != "intranasal_esketamine")
         top = max(s.peak * 1.15, high * 1.1 if s.route.key != "intranasal_esketamine" else 0, 50.0)
@@ -293,8 +365,9 @@ class Plot:
         self.bars = []
         for kind, start, end, peak, _ in s.windows:
             row = self.ROWS.index(kind)
-            self.bars.append(self.strip.broken_barh([(start, end - start)], (row - 0.3, 0.6),
-                                                    color=self.colours[kind], alpha=0.85))
+            self.bars.append(
+                self.strip.broken_barh([(start, end - start)], (row - 0.3, 0.6), color=self.colours[kind], alpha=0.85)
+            )
             if peak is not None:
                 (marker,) = self.strip.plot([peak], [row], marker="v", color="black", ms=6, ls="none")
                 self.bars.append(marker)
@@ -319,17 +392,21 @@ class Explorer:
         import ipywidgets as w
 
         self.w = w
-        self.route = w.Dropdown(options=[(parameters().routes[k].label, k) for k in ROUTE_ORDER], value="iv",
-                                description="Route", style={"description_width": "initial"},
-                                layout=w.Layout(width="420px"))
-        self.dose_kg = w.FloatSlider(value=0.5, min=0.1, max=2.0, step=0.05, description="Dose (mg/kg)",
-                                     continuous_update=False, style={"description_width": "initial"})
-        self.dose_mg = w.SelectionSlider(options=[28, 56, 84], value=56, description="Dose (mg)",
-                                         continuous_update=False, style={"description_width": "initial"})
-        self.weight = w.IntSlider(value=70, min=40, max=150, step=1, description="Body weight (kg)",
-                                  continuous_update=False, style={"description_width": "initial"})
-        self.infusion = w.IntSlider(value=40, min=10, max=100, step=5, description="Infusion time (min)",
-                                    continuous_update=False, style={"description_width": "initial"})
+        self.route = w.Dropdown(
+            options=[(parameters().routes[k].label, k) for k in ROUTE_ORDER],
+            value="iv",
+            description="Route",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="420px"),
+        )
+        slider = {"continuous_update": False, "style": {"description_width": "initial"}}
+        self.dose_kg = w.FloatSlider(value=0.5, min=0.1, max=2.0, step=0.05, description="Dose (mg/kg)", **slider)
+        doses = parameters().esketamine_doses
+        self.dose_mg = w.SelectionSlider(
+            options=list(doses), value=doses[len(doses) // 2], description="Dose (mg)", **slider
+        )
+        self.weight = w.IntSlider(value=70, min=40, max=150, step=1, description="Body weight (kg)", **slider)
+        self.infusion = w.IntSlider(value=40, min=10, max=100, step=5, description="Infusion time (min)", **slider)
         self.output = w.HTML()
         self.output.add_class("kc-figure")
         self.plot = Plot()
@@ -356,8 +433,9 @@ class Explorer:
 
     def widget(self):
         w = self.w
-        return w.VBox([w.HBox([self.route]), w.HBox([self.dose_kg, self.dose_mg, self.weight]),
-                       self.infusion, self.output])
+        return w.VBox(
+            [w.HBox([self.route]), w.HBox([self.dose_kg, self.dose_mg, self.weight]), self.infusion, self.output]
+        )
 
 
 def show():

@@ -5,35 +5,31 @@ of what they chose and its reference. Graded (assignments/): each answer is save
 store as it is given; the learner sees "saved" and no key is present. During autograding (no
 browser) a graded item prints the saved answer as text, so graders and feedback can read it.
 """
+
 from __future__ import annotations
 
 import html
 
 import ipywidgets as w
 
-from ketamine_course.storage import answer_store
-from ketamine_course.storage import progress_record
+from ketamine_course.content import graded_item, question
+from ketamine_course.content.citations import inline_html
 from ketamine_course.core import scoring
 from ketamine_course.runtime import nbgrader
-from ketamine_course.content.citations import inline_html
-from ketamine_course.content import graded_item, question
-
-CORRECT, PARTLY, WRONG, INFO = "✔", "◐", "✘", "ℹ"
-
+from ketamine_course.storage import answer_store, progress_record
+from ketamine_course.widgets.theme import CORRECT, INFO, MUTED, PARTLY, WRONG, panel, status_html
 
 # Long answer options wrap instead of overlapping (ipywidgets gives radio labels one fixed line).
-STYLE = ("<style>.kc-question .widget-radio-box label, .kc-question .widget-checkbox label"
-         "{white-space:normal;height:auto;line-height:1.35;margin:3px 0;align-items:flex-start}"
-         ".kc-question .widget-checkbox{height:auto}"
-         ".kc-question .widget-radio-box input, .kc-question .widget-checkbox input{margin-top:3px}</style>")
+STYLE = (
+    "<style>.kc-question .widget-radio-box label, .kc-question .widget-checkbox label"
+    "{white-space:normal;height:auto;line-height:1.35;margin:3px 0;align-items:flex-start}"
+    ".kc-question .widget-checkbox{height:auto}"
+    ".kc-question .widget-radio-box input, .kc-question .widget-checkbox input{margin-top:3px}</style>"
+)
 
 
-def _box(*children, label: str = ""):
-    box = w.VBox([w.HTML(STYLE), *children], layout=w.Layout(border="1px solid #bbb", padding="8px 12px", margin="8px 0"))
-    box.add_class("kc-question")
-    if label:
-        box.add_class(f"kc-{label}")
-    return box
+def _box(*children, label: str):
+    return panel([w.HTML(STYLE), *children], "kc-question", f"kc-{label}")
 
 
 def _stem_html(item_id: str, stem: str, kind: str) -> w.HTML:
@@ -44,12 +40,10 @@ def _stem_html(item_id: str, stem: str, kind: str) -> w.HTML:
         "ordering": "Put the steps in order: choose a step for each position.",
         "reflection": "Write a few sentences in the box.",
     }[kind]
-    return w.HTML(f'<div class="kc-stem"><b>{html.escape(stem)}</b><br><small>{hint} '
-                  f'<span style="color:#555">[{html.escape(item_id)}]</span></small></div>')
-
-
-def status_html(text: str, symbol: str = INFO) -> str:
-    return f'<div role="status" aria-live="polite">{symbol} {text}</div>'
+    return w.HTML(
+        f'<div class="kc-stem"><b>{html.escape(stem)}</b><br><small>{hint} '
+        f'<span style="color:{MUTED}">[{html.escape(item_id)}]</span></small></div>'
+    )
 
 
 class AnswerInput:
@@ -59,28 +53,39 @@ class AnswerInput:
         self.kind = kind
         self.item_id = item_id
         if kind == "single":
-            self.control = w.RadioButtons(options=[(o.text, o.id) for o in options], value=None,
-                                          description="Answer", layout=w.Layout(width="auto"))
+            self.control = w.RadioButtons(
+                options=[(o.text, o.id) for o in options],
+                value=None,
+                description="Answer",
+                layout=w.Layout(width="auto"),
+            )
             self.controls = [self.control]
         elif kind == "multiple":
-            self.checks = [w.Checkbox(value=False, description=o.text, indent=False,
-                                      layout=w.Layout(width="auto")) for o in options]
+            self.checks = [
+                w.Checkbox(value=False, description=o.text, indent=False, layout=w.Layout(width="auto"))
+                for o in options
+            ]
             self.option_ids = [o.id for o in options]
             self.controls = self.checks
         elif kind == "numeric":
-            self.number = w.Text(value="", placeholder="a number", description="Answer",
-                                 continuous_update=False)
+            self.number = w.Text(value="", placeholder="a number", description="Answer", continuous_update=False)
             self.unit = w.Dropdown(options=list(units), value=units[0], description="Unit")
             self.controls = [w.HBox([self.number, self.unit])]
         elif kind == "ordering":
             choices = [("— choose a step —", None)] + [(s.text, s.id) for s in steps]
-            self.positions = [w.Dropdown(options=choices, value=None, description=f"Step {n}",
-                                         layout=w.Layout(width="95%"))
-                              for n in range(1, len(steps) + 1)]
+            self.positions = [
+                w.Dropdown(options=choices, value=None, description=f"Step {n}", layout=w.Layout(width="95%"))
+                for n in range(1, len(steps) + 1)
+            ]
             self.controls = self.positions
         elif kind == "reflection":
-            self.text = w.Textarea(value="", placeholder="Your answer", description="Answer",
-                                   continuous_update=False, layout=w.Layout(width="95%", height="8em"))
+            self.text = w.Textarea(
+                value="",
+                placeholder="Your answer",
+                description="Answer",
+                continuous_update=False,
+                layout=w.Layout(width="95%", height="8em"),
+            )
             self.controls = [self.text]
         else:  # pragma: no cover - the models allow no other type
             raise ValueError(kind)
@@ -126,9 +131,13 @@ class AnswerInput:
             pass
 
     def observe(self, callback) -> None:
-        widgets = {"single": lambda: [self.control], "multiple": lambda: self.checks,
-                   "numeric": lambda: [self.number, self.unit], "ordering": lambda: self.positions,
-                   "reflection": lambda: [self.text]}[self.kind]()
+        widgets = {
+            "single": lambda: [self.control],
+            "multiple": lambda: self.checks,
+            "numeric": lambda: [self.number, self.unit],
+            "ordering": lambda: self.positions,
+            "reflection": lambda: [self.text],
+        }[self.kind]()
         for widget in widgets:
             widget.observe(lambda change: callback(), names="value")
 
@@ -138,10 +147,13 @@ class AnswerInput:
 
 def formative_outcome(q, answer) -> scoring.Outcome:
     """How a formative answer scores, with the key the question bank holds."""
-    keys = {"single": lambda: next(o.id for o in q.options if o.correct),
-            "multiple": lambda: [o.id for o in q.options if o.correct],
-            "numeric": lambda: {"value": q.answer.value, "unit": q.answer.unit, "tolerance": q.answer.tolerance},
-            "ordering": lambda: q.order, "reflection": lambda: None}
+    keys = {
+        "single": lambda: next(o.id for o in q.options if o.correct),
+        "multiple": lambda: [o.id for o in q.options if o.correct],
+        "numeric": lambda: {"value": q.answer.value, "unit": q.answer.unit, "tolerance": q.answer.tolerance},
+        "ordering": lambda: q.order,
+        "reflection": lambda: None,
+    }
     return scoring.score_item(q.type, answer, keys[q.type](), [o.id for o in getattr(q, "options", [])])
 
 
@@ -153,7 +165,9 @@ def formative_feedback(q, answer) -> str:
             return status_html(outcome.verdict)
         chosen = next(o for o in q.options if o.id == answer)
         symbol = CORRECT if outcome.correct else WRONG
-        return status_html(f"<b>{outcome.verdict}</b> {html.escape(chosen.rationale)} {inline_html(chosen.refs)}", symbol)
+        return status_html(
+            f"<b>{outcome.verdict}</b> {html.escape(chosen.rationale)} {inline_html(chosen.refs)}", symbol
+        )
     if q.type == "multiple":
         if not outcome.answered:
             return status_html(outcome.verdict)
@@ -161,8 +175,10 @@ def formative_feedback(q, answer) -> str:
         for o in q.options:
             mark = CORRECT if o.correct else WRONG
             picked = " (you chose this)" if o.id in answer else ""
-            lines.append(f"<li>{mark} <i>{html.escape(o.text)}</i>{picked}: {html.escape(o.rationale)} "
-                         f"{inline_html(o.refs)}</li>")
+            lines.append(
+                f"<li>{mark} <i>{html.escape(o.text)}</i>{picked}: {html.escape(o.rationale)} "
+                f"{inline_html(o.refs)}</li>"
+            )
         symbol = CORRECT if outcome.correct else PARTLY if outcome.fraction > 0 else WRONG
         return status_html(f"<b>{outcome.verdict}</b><ul>{''.join(lines)}</ul>", symbol)
     if q.type == "numeric":
@@ -170,16 +186,20 @@ def formative_feedback(q, answer) -> str:
             return status_html(outcome.verdict)
         symbol = CORRECT if outcome.correct else WRONG
         expected = f"{q.answer.value:g} {q.answer.unit}"
-        return status_html(f"<b>{outcome.verdict}</b> Expected about {expected}. {html.escape(q.rationale)} "
-                       f"{inline_html(q.refs)}", symbol)
+        return status_html(
+            f"<b>{outcome.verdict}</b> Expected about {expected}. {html.escape(q.rationale)} {inline_html(q.refs)}",
+            symbol,
+        )
     if q.type == "ordering":
         if not outcome.answered:
             return status_html(outcome.verdict)
         steps = {s.id: s.text for s in q.steps}
         right = "".join(f"<li>{html.escape(steps[s])}</li>" for s in q.order)
         symbol = CORRECT if outcome.correct else PARTLY if outcome.fraction > 0 else WRONG
-        return status_html(f"<b>{outcome.verdict}</b> The order is:<ol>{right}</ol>{html.escape(q.rationale)} "
-                       f"{inline_html(q.refs)}", symbol)
+        return status_html(
+            f"<b>{outcome.verdict}</b> The order is:<ol>{right}</ol>{html.escape(q.rationale)} {inline_html(q.refs)}",
+            symbol,
+        )
     if not outcome.answered:
         return status_html(outcome.verdict)
     return status_html(f"<b>Compare your answer with these points.</b> {html.escape(q.guidance)} {inline_html(q.refs)}")
@@ -193,8 +213,11 @@ def _record_progress(q, answer) -> str:
     try:
         saved = progress_record.record(q.id, answer, None if q.type == "reflection" else outcome.fraction)
     except OSError as exc:
-        return status_html(f"<small>Your progress could not be saved ({html.escape(str(exc))}); the answer still "
-                       "counts here. Check that your data folder is writable.</small>", WRONG)
+        return status_html(
+            f"<small>Your progress could not be saved ({html.escape(str(exc))}); the answer still "
+            "counts here. Check that your data folder is writable.</small>",
+            WRONG,
+        )
     if saved.problems:
         return status_html("<small>" + " ".join(html.escape(p) for p in saved.problems) + "</small>", INFO)
     return ""
@@ -203,8 +226,9 @@ def _record_progress(q, answer) -> str:
 def formative(question_id: str):
     """A formative question with instant feedback (single: on click; others: on 'Check')."""
     q = question(question_id)
-    answer_input = AnswerInput(q.id, q.type, getattr(q, "options", ()), getattr(q, "units", ()),
-                               getattr(q, "steps", ()))
+    answer_input = AnswerInput(
+        q.id, q.type, getattr(q, "options", ()), getattr(q, "units", ()), getattr(q, "steps", ())
+    )
     feedback = w.HTML(status_html("Answer to see feedback."))
     feedback.add_class("kc-feedback")
 
@@ -217,8 +241,9 @@ def formative(question_id: str):
     if q.type == "single":
         answer_input.observe(show_feedback)
     else:
-        check = w.Button(description="Check my answer", button_style="info",
-                         tooltip="Show whether your answer is right, and why")
+        check = w.Button(
+            description="Check my answer", button_style="info", tooltip="Show whether your answer is right, and why"
+        )
         check.on_click(show_feedback)
         children.append(check)
     children.append(feedback)
@@ -267,8 +292,11 @@ def graded(item_id: str):
         try:
             result = answer_store.save_answer(item.id, value)
         except OSError as exc:
-            status.value = status_html(f"Could not save ({html.escape(str(exc))}). Your answer is still on screen; "
-                                   "check the folder is writable and try again.", WRONG)
+            status.value = status_html(
+                f"Could not save ({html.escape(str(exc))}). Your answer is still on screen; "
+                "check the folder is writable and try again.",
+                WRONG,
+            )
             return
         kept = " ".join(html.escape(p) for p in result.problems)
         status.value = status_html(f"Saved. You can change it until you submit. {kept}", CORRECT)

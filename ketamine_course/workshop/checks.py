@@ -2,6 +2,7 @@
 root, sound settings, HTTPS on a public address, free ports, a proxy that runs, a course environment
 every account can reach, and (for the hub's configuration) prepared folders.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,7 @@ from ketamine_course.workshop.settings import ACCOUNT_NAME, PACKAGE, Settings, W
 
 def require_root(doing: str) -> None:
     if os.geteuid() != 0:
-        raise WorkshopError(f"{doing} needs root (it creates accounts and starts servers as them): "
-                            "run it with sudo.")
+        raise WorkshopError(f"{doing} needs root (it creates accounts and starts servers as them): run it with sudo.")
 
 
 def run_checked(command: list, what: str, **kwargs) -> subprocess.CompletedProcess:
@@ -52,24 +52,30 @@ def check_address(settings: Settings) -> None:
         raise WorkshopError(
             f"Serving on {settings.ip} without HTTPS would send passwords across the network unencrypted. "
             "Give --ssl-key and --ssl-cert, or put an HTTPS reverse proxy in front and say so with "
-            "--behind-https-proxy (docs/workshop-server.md, 'HTTPS').")
+            "--behind-https-proxy (docs/workshop-server.md, 'HTTPS')."
+        )
 
 
 def check_ports(settings: Settings) -> None:
-    wanted = [("the workshop address", settings.ip, settings.port, "--port"),
-              ("the hub's internal port", "127.0.0.1", settings.hub_port, "--hub-port"),
-              ("the proxy's control port", "127.0.0.1", settings.proxy_api_port, "--proxy-api-port")]
+    wanted = [
+        ("the workshop address", settings.ip, settings.port, "--port"),
+        ("the hub's internal port", "127.0.0.1", settings.hub_port, "--hub-port"),
+        ("the proxy's control port", "127.0.0.1", settings.proxy_api_port, "--proxy-api-port"),
+    ]
     numbers = [port for _, _, port, _ in wanted]
     if len(set(numbers)) != len(numbers):
-        raise WorkshopError(f"The three ports must differ: --port {settings.port}, --hub-port {settings.hub_port}, "
-                            f"--proxy-api-port {settings.proxy_api_port}.")
+        raise WorkshopError(
+            f"The three ports must differ: --port {settings.port}, --hub-port {settings.hub_port}, "
+            f"--proxy-api-port {settings.proxy_api_port}."
+        )
     for label, ip, port, option in wanted:
         if ports.port_in_use(ip, port):
             holder = ports.holder_of_port(port)
             raise WorkshopError(
                 f"Port {port} on {ip} ({label}) is already in use{' by ' + holder if holder else ''}, so the "
                 f"workshop server cannot start there. Choose a free port with {option}, or stop the program "
-                "holding it (`ketamine-course workshop status` tells whether it is a workshop server).")
+                "holding it (`ketamine-course workshop status` tells whether it is a workshop server)."
+            )
 
 
 def ensure_proxy(settings: Settings, install: bool = True) -> str:
@@ -77,19 +83,26 @@ def ensure_proxy(settings: Settings, install: bool = True) -> str:
     command = settings.proxy_command
     if not command.exists():
         if settings.proxy is not None:
-            raise WorkshopError(f"The proxy {command} does not exist. Give the path of configurable-http-proxy "
-                                "with --proxy, or leave --proxy out to install the pinned one with npm.")
+            raise WorkshopError(
+                f"The proxy {command} does not exist. Give the path of configurable-http-proxy "
+                "with --proxy, or leave --proxy out to install the pinned one with npm."
+            )
         if not install:
-            raise WorkshopError(f"The proxy (configurable-http-proxy) is missing from {command.parent}. "
-                                f"Install it with `npm ci` in {settings.workshop_files}.")
+            raise WorkshopError(
+                f"The proxy (configurable-http-proxy) is missing from {command.parent}. "
+                f"Install it with `npm ci` in {settings.workshop_files}."
+            )
         npm = shutil.which("npm")
         if npm is None:
-            raise WorkshopError("The proxy (configurable-http-proxy) is not installed and npm is missing. "
-                                "Install Node.js 20 or newer with npm (Node.js 22 recommended), then start again; "
-                                f"the proxy is then installed from {settings.workshop_files / 'package-lock.json'}.")
+            raise WorkshopError(
+                "The proxy (configurable-http-proxy) is not installed and npm is missing. "
+                "Install Node.js 20 or newer with npm (Node.js 22 recommended), then start again; "
+                f"the proxy is then installed from {settings.workshop_files / 'package-lock.json'}."
+            )
         print(f"==> Installing the proxy with npm ci in {settings.workshop_files} (once)", flush=True)
-        run_checked([npm, "ci", "--no-audit", "--no-fund"], "Installing the proxy", cwd=settings.workshop_files,
-                    timeout=600)
+        run_checked(
+            [npm, "ci", "--no-audit", "--no-fund"], "Installing the proxy", cwd=settings.workshop_files, timeout=600
+        )
         if not command.exists():
             raise WorkshopError(f"npm ci finished but {command} is still missing; see {settings.workshop_files}.")
     if shutil.which("node") is None and settings.proxy is None:
@@ -134,16 +147,28 @@ def check_shared_environment(settings: Settings) -> None:
     if problems:
         raise WorkshopError(
             "Participants could not run the course: their servers run as their own accounts, which cannot reach\n  "
-            + "\n  ".join(problems[:5]) +
-            "\nPut the course where every account may read it (e.g. /srv/ketamine-course/app or /opt) and create "
+            + "\n  ".join(problems[:5])
+            + "\nPut the course where every account may read it (e.g. /srv/ketamine-course/app or /opt) and create "
             "its environment with a system Python (PYTHON=/usr/bin/python3 workshop/workshop.sh start ...), or "
-            "name an environment they can run with --course-env.")
+            "name an environment they can run with --course-env."
+        )
 
 
 def check_prepared(settings: Settings) -> None:
     """For the hub's configuration (workshop/jupyterhub_config.py): the folders `start` makes must be there."""
-    missing = [path for path in (settings.exchange, settings.grading, settings.config_folder("participant"),
-                                 settings.config_folder("instructor"), settings.state) if not path.is_dir()]
+    missing = [
+        path
+        for path in (
+            settings.exchange,
+            settings.grading,
+            settings.config_folder("participant"),
+            settings.config_folder("instructor"),
+            settings.state,
+        )
+        if not path.is_dir()
+    ]
     if missing:
-        raise WorkshopError(f"The workshop folders are not ready ({', '.join(map(str, missing))} missing): start "
-                            "the hub with `ketamine-course workshop start`, which prepares them.")
+        raise WorkshopError(
+            f"The workshop folders are not ready ({', '.join(map(str, missing))} missing): start "
+            "the hub with `ketamine-course workshop start`, which prepares them."
+        )

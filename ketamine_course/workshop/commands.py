@@ -1,4 +1,5 @@
 """`ketamine-course workshop start|stop|status|add-participants`: the workshop server's command line."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,8 +13,11 @@ from ketamine_course.workshop.settings import DEFAULT_FOLDER, ENVIRONMENT_PREFIX
 
 def _settings_from_args(args) -> Settings:
     defaults = Settings(folder=Path(args.folder))
-    values = {item.name: getattr(args, item.name) for item in dataclasses.fields(Settings)
-              if getattr(args, item.name, None) is not None}
+    values = {
+        item.name: getattr(args, item.name)
+        for item in dataclasses.fields(Settings)
+        if getattr(args, item.name, None) is not None
+    }
     values["folder"] = Path(args.folder)
     for name in ("course", "course_env", "proxy"):
         if values.get(name) is not None:
@@ -48,13 +52,19 @@ def _run_command(args) -> int:
 
 
 def add_commands(subparsers) -> None:
-    parser = subparsers.add_parser("workshop", help="run the course on JupyterHub for a class on this machine",
-                                   description="The workshop server (docs/workshop-server.md).")
+    parser = subparsers.add_parser(
+        "workshop",
+        help="run the course on JupyterHub for a class on this machine",
+        description="The workshop server (docs/workshop-server.md).",
+    )
     commands = parser.add_subparsers(dest="workshop_command", required=True)
 
     def with_folder(command):
-        command.add_argument("--folder", default=str(DEFAULT_FOLDER),
-                             help=f"the workshop folder: exchange, grading, state (default {DEFAULT_FOLDER})")
+        command.add_argument(
+            "--folder",
+            default=str(DEFAULT_FOLDER),
+            help=f"the workshop folder: exchange, grading, state (default {DEFAULT_FOLDER})",
+        )
         return command
 
     def with_groups(command):
@@ -64,14 +74,17 @@ def add_commands(subparsers) -> None:
         return command
 
     start_parser = with_groups(with_folder(commands.add_parser("start", help="start the workshop server")))
-    start_parser.add_argument("--people", type=Path, help="list file: one account a line, 'NAME instructor' for instructors")
+    start_parser.add_argument(
+        "--people", type=Path, help="list file: one account a line, 'NAME instructor' for instructors"
+    )
     start_parser.add_argument("--admin", help="the hub's admin account (or KETAMINE_WORKSHOP_ADMIN)")
     start_parser.add_argument("--ip", help="address to listen on (default 127.0.0.1; 0.0.0.0 needs HTTPS)")
     start_parser.add_argument("--port", type=int, help="public port (default 8000)")
     start_parser.add_argument("--hub-port", type=int, help="hub's internal port on 127.0.0.1 (default 8081)")
     start_parser.add_argument("--proxy-api-port", type=int, help="proxy's control port on 127.0.0.1 (default 8001)")
-    start_parser.add_argument("--workshop-mode", action="store_true",
-                              help="log in with shared workshop passwords instead of Unix passwords")
+    start_parser.add_argument(
+        "--workshop-mode", action="store_true", help="log in with shared workshop passwords instead of Unix passwords"
+    )
     start_parser.add_argument("--new-passwords", action="store_true", help="new workshop-mode passwords")
     start_parser.add_argument("--idle-timeout", type=int, help="seconds idle before a server is stopped (default 3600)")
     start_parser.add_argument("--cull-every", type=int, help="seconds between idle checks (default 300)")
@@ -79,8 +92,11 @@ def add_commands(subparsers) -> None:
     start_parser.add_argument("--proxy", help="configurable-http-proxy to use (default workshop/node_modules)")
     start_parser.add_argument("--ssl-key", help="HTTPS private key")
     start_parser.add_argument("--ssl-cert", help="HTTPS certificate (chain)")
-    start_parser.add_argument("--behind-https-proxy", action="store_true",
-                              help="allow plain HTTP on a public address: HTTPS ends at a reverse proxy in front")
+    start_parser.add_argument(
+        "--behind-https-proxy",
+        action="store_true",
+        help="allow plain HTTP on a public address: HTTPS ends at a reverse proxy in front",
+    )
     with_folder(commands.add_parser("stop", help="stop the hub and every single-user server"))
     with_folder(commands.add_parser("status", help="is it running; servers and their memory"))
     add = with_groups(with_folder(commands.add_parser("add-participants", help="create accounts from a list file")))

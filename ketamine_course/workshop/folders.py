@@ -1,6 +1,7 @@
 """The workshop folder: nbgrader's exchange, the instructors' grading course, each role's Jupyter
 settings and the hub's state, created (or their permissions repaired) by `workshop start`.
 """
+
 from __future__ import annotations
 
 import grp
@@ -14,8 +15,11 @@ from ketamine_course.workshop.settings import COURSE_ID, PACKAGE, ROLES, Setting
 LAB_SETTINGS = PACKAGE / "lab_settings"
 # The nbgrader pieces a participant does not need: grading, assignment authoring and the course list.
 PARTICIPANT_SERVER_EXTENSIONS_OFF = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
-PARTICIPANT_LAB_PLUGINS_OFF = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
-                               "@jupyter/nbgrader:course-list")
+PARTICIPANT_LAB_PLUGINS_OFF = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:course-list",
+)
 
 
 def prepare_folders(settings: Settings) -> None:
@@ -67,11 +71,13 @@ def write_server_config(settings: Settings) -> None:
     for role in ROLES:
         folder = settings.config_folder(role)
         (folder / "labconfig").mkdir(parents=True, exist_ok=True)
-        lines = ["# Written by `ketamine-course workshop start`; the next start writes it again.",
-                 "c = get_config()  # noqa: F821",
-                 f"c.CourseDirectory.course_id = {COURSE_ID!r}",
-                 f"c.Exchange.root = {str(settings.exchange)!r}",
-                 f"c.CourseDirectory.ignore = {list(course_copy.LEFT_BEHIND)!r}"]
+        lines = [
+            "# Written by `ketamine-course workshop start`; the next start writes it again.",
+            "c = get_config()  # noqa: F821",
+            f"c.CourseDirectory.course_id = {COURSE_ID!r}",
+            f"c.Exchange.root = {str(settings.exchange)!r}",
+            f"c.CourseDirectory.ignore = {list(course_copy.LEFT_BEHIND)!r}",
+        ]
         server = {"LabApp": {"app_settings_dir": str(LAB_SETTINGS)}}
         page = {}
         if role == "instructor":

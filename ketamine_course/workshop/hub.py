@@ -1,6 +1,7 @@
 """The hub process: start it (checks, accounts and folders first), stop it with every server, say how
 it is doing, and add accounts while it runs.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,14 @@ import urllib.request
 from pathlib import Path
 
 from ketamine_course.runtime import console_progress
-from ketamine_course.workshop.checks import (check_address, check_ports, check_settings, check_shared_environment,
-                                             ensure_proxy, require_root)
+from ketamine_course.workshop.checks import (
+    check_address,
+    check_ports,
+    check_settings,
+    check_shared_environment,
+    ensure_proxy,
+    require_root,
+)
 from ketamine_course.workshop.folders import prepare_folders
 from ketamine_course.workshop.people import add_accounts, ensure_groups, read_people, save_passwords, workshop_passwords
 from ketamine_course.workshop.servers import running_servers
@@ -44,42 +51,60 @@ def hub_answers(settings: Settings, timeout: float = 3) -> bool:
 
 def hub_environment(settings: Settings) -> dict:
     """A clean environment for the hub: nothing from the organiser's shell leaks into participants' servers."""
-    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin{os.pathsep}/usr/bin{os.pathsep}/bin",
-           "HOME": str(settings.state), "LANG": os.environ.get("LANG", "C.UTF-8")}
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin{os.pathsep}/usr/bin{os.pathsep}/bin",
+        "HOME": str(settings.state),
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+    }
     env.update(settings.to_environment())
     return env
 
 
-def start(settings: Settings, people_file: Path | None = None, home_base: Path | None = None,
-          renew_passwords: bool = False, startup_timeout: float = 90) -> int:
+def start(
+    settings: Settings,
+    people_file: Path | None = None,
+    home_base: Path | None = None,
+    renew_passwords: bool = False,
+    startup_timeout: float = 90,
+) -> int:
     timer = console_progress.Timer()
     require_root("Starting the workshop server")
     check_settings(settings)
     if hub_pid(settings):
-        raise WorkshopError(f"A workshop server is already running from {settings.folder} (pid {hub_pid(settings)}); "
-                            "stop it first with `ketamine-course workshop stop`.")
+        raise WorkshopError(
+            f"A workshop server is already running from {settings.folder} (pid {hub_pid(settings)}); "
+            "stop it first with `ketamine-course workshop stop`."
+        )
     check_address(settings)
     check_ports(settings)
-    print(f"==> Ports free: {settings.ip}:{settings.port}, hub 127.0.0.1:{settings.hub_port}, "
-          f"proxy control 127.0.0.1:{settings.proxy_api_port}", flush=True)
+    print(
+        f"==> Ports free: {settings.ip}:{settings.port}, hub 127.0.0.1:{settings.hub_port}, "
+        f"proxy control 127.0.0.1:{settings.proxy_api_port}",
+        flush=True,
+    )
     try:
         import jupyterhub  # noqa: F401
         import jupyterhub_idle_culler  # noqa: F401
     except ImportError as exc:
-        raise WorkshopError(f"{exc.name} is not installed in {sys.prefix}: install requirements-hub.txt "
-                            "(workshop/workshop.sh does it).") from None
+        raise WorkshopError(
+            f"{exc.name} is not installed in {sys.prefix}: install requirements-hub.txt (workshop/workshop.sh does it)."
+        ) from None
     print(f"==> Proxy: configurable-http-proxy {ensure_proxy(settings)}", flush=True)
     check_shared_environment(settings)
     print(f"==> Participants can run the course environment {settings.course_env}", flush=True)
     people = read_people(people_file) if people_file else []
     ensure_groups(settings)  # the grading folder belongs to the instructors' group
     prepare_folders(settings)
-    print(f"==> Folders ready in {settings.folder}: exchange (1777), grading (group {settings.instructors_group}, "
-          "2770), state (0700)", flush=True)
+    print(
+        f"==> Folders ready in {settings.folder}: exchange (1777), grading (group {settings.instructors_group}, "
+        "2770), state (0700)",
+        flush=True,
+    )
     passwords_file = None
     if people:
-        passwords_file = save_passwords(settings, add_accounts(people, settings, home_base,
-                                                               passwords=settings.auth == "pam"))
+        passwords_file = save_passwords(
+            settings, add_accounts(people, settings, home_base, passwords=settings.auth == "pam")
+        )
     if settings.auth == "shared-password":
         shared = workshop_passwords(settings, renew_passwords)
     settings.save()
@@ -87,11 +112,16 @@ def start(settings: Settings, people_file: Path | None = None, home_base: Path |
     log_path = settings.state / "jupyterhub.log"
     print(f"==> Starting JupyterHub (log: {log_path})", flush=True)
     with os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as log:
-        process = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f",
-                                    str(settings.workshop_files / "jupyterhub_config.py")],
-                                   cwd=settings.state, env=hub_environment(settings), stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                   umask=0o077)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "jupyterhub", "-f", str(settings.workshop_files / "jupyterhub_config.py")],
+            cwd=settings.state,
+            env=hub_environment(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            umask=0o077,
+        )
     write_private(settings.state / "jupyterhub.pid", f"{process.pid}\n")
     deadline = time.monotonic() + startup_timeout
     next_note = time.monotonic() + 10
@@ -109,11 +139,15 @@ def start(settings: Settings, people_file: Path | None = None, home_base: Path |
     if passwords_file:
         print(f"==> New accounts' passwords: {passwords_file} (root only; hand them out, then delete it)")
     if settings.auth == "shared-password":
-        print(f"==> Workshop mode. Participants' password: {shared['participants']}\n"
-              f"    Instructors' and admin's password: {shared['instructors']}\n"
-              f"    (kept in {settings.state / 'workshop-passwords.json'}, root only)")
-    console_progress.summary(f"Workshop server running at {settings.url} (pid {process.pid}), started in "
-                             f"{console_progress.duration(timer.elapsed)}. Stop it with `ketamine-course workshop stop`.")
+        print(
+            f"==> Workshop mode. Participants' password: {shared['participants']}\n"
+            f"    Instructors' and admin's password: {shared['instructors']}\n"
+            f"    (kept in {settings.state / 'workshop-passwords.json'}, root only)"
+        )
+    console_progress.summary(
+        f"Workshop server running at {settings.url} (pid {process.pid}), started in "
+        f"{console_progress.duration(timer.elapsed)}. Stop it with `ketamine-course workshop stop`."
+    )
     return 0
 
 
@@ -146,11 +180,18 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
-def stop(settings: Settings) -> int:
-    require_root("Stopping the workshop server")
+def running_hub(settings: Settings, doing: str) -> int | None:
+    """The hub's pid, after checking for root; None (and a line saying so) when no hub runs from the folder."""
+    require_root(doing)
     pid = hub_pid(settings)
     if pid is None:
         console_progress.summary(f"No workshop server is running from {settings.folder}.")
+    return pid
+
+
+def stop(settings: Settings) -> int:
+    pid = running_hub(settings, "Stopping the workshop server")
+    if pid is None:
         return 0
     timer = console_progress.Timer()
     servers = running_servers()
@@ -171,14 +212,14 @@ def stop(settings: Settings) -> int:
 
 
 def status(settings: Settings) -> int:
-    require_root("Reading the workshop server's state")
-    pid = hub_pid(settings)
+    pid = running_hub(settings, "Reading the workshop server's state")
     if pid is None:
-        console_progress.summary(f"No workshop server is running from {settings.folder}.")
         return 1
     answering = "answers" if hub_answers(settings) else "does NOT answer (see state/jupyterhub.log)"
-    print(f"Workshop server: pid {pid}, {settings.url} {answering}; login: {settings.auth}; "
-          f"idle servers stopped after {settings.idle_timeout} s.")
+    print(
+        f"Workshop server: pid {pid}, {settings.url} {answering}; login: {settings.auth}; "
+        f"idle servers stopped after {settings.idle_timeout} s."
+    )
     servers = running_servers()
     for name, memory in servers.items():
         print(f"  {name:<24} {memory.processes} processes, {memory.pss / 2**20:.0f} MB (PSS)")
@@ -195,6 +236,8 @@ def add_participants(settings: Settings, people_file: Path, home_base: Path | No
     if path is None and passwords:
         print("\n".join(f"{name} {password}" for name, password in passwords.items()))
     running = " They can log in now." if hub_pid(settings) else ""
-    console_progress.summary(f"{len(people)} account(s) ready in {console_progress.duration(timer.elapsed)}"
-                             f"{'; passwords in ' + str(path) if path else ''}.{running}")
+    console_progress.summary(
+        f"{len(people)} account(s) ready in {console_progress.duration(timer.elapsed)}"
+        f"{'; passwords in ' + str(path) if path else ''}.{running}"
+    )
     return 0

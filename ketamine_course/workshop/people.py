@@ -1,4 +1,5 @@
 """The people of a workshop: the list file, their Unix accounts and groups, and their passwords."""
+
 from __future__ import annotations
 
 import grp
@@ -12,8 +13,14 @@ from pathlib import Path
 
 from ketamine_course.runtime import console_progress
 from ketamine_course.workshop.checks import require_root, run_checked
-from ketamine_course.workshop.settings import (ACCOUNT_NAME, ENVIRONMENT_PREFIX, ROLES, Settings, WorkshopError,
-                                               write_private)
+from ketamine_course.workshop.settings import (
+    ACCOUNT_NAME,
+    ENVIRONMENT_PREFIX,
+    ROLES,
+    Settings,
+    WorkshopError,
+    write_private,
+)
 
 
 @dataclass(frozen=True)
@@ -38,8 +45,10 @@ def read_people(path: Path) -> list:
             continue
         name, role = words[0], (words[1].lower() if len(words) > 1 else "participant")
         if not ACCOUNT_NAME.match(name):
-            problems.append(f"line {number}: {name!r} is not a valid account name (lower-case letters, digits, "
-                            "'-' and '_', starting with a letter, at most 32 characters)")
+            problems.append(
+                f"line {number}: {name!r} is not a valid account name (lower-case letters, digits, "
+                "'-' and '_', starting with a letter, at most 32 characters)"
+            )
         elif len(words) > 2 or role not in ROLES:
             problems.append(f"line {number}: expected 'NAME' or 'NAME instructor', found {line.strip()!r}")
         elif name in seen:
@@ -112,16 +121,28 @@ def add_accounts(people: list, settings: Settings, home_base: Path | None = None
             if account(person.name) is not None:
                 run_checked(["usermod", "--append", "--groups", group, person.name], f"Adding {person.name} to {group}")
             else:
-                command = ["useradd", "--create-home", "--user-group", "--shell", "/bin/bash",
-                           "--comment", f"Ketamine course {person.role}", "--groups", group]
+                command = [
+                    "useradd",
+                    "--create-home",
+                    "--user-group",
+                    "--shell",
+                    "/bin/bash",
+                    "--comment",
+                    f"Ketamine course {person.role}",
+                    "--groups",
+                    group,
+                ]
                 if home_base:
                     command += ["--base-dir", str(home_base)]
                 run_checked(command + [person.name], f"Creating the account {person.name}")
                 os.chmod(account(person.name).pw_dir, 0o700)  # nobody else reads a participant's work
                 if passwords:
                     new_passwords[person.name] = secrets.token_urlsafe(9)
-                    run_checked(["chpasswd"], f"Setting the password of {person.name}",
-                                input=f"{person.name}:{new_passwords[person.name]}\n")
+                    run_checked(
+                        ["chpasswd"],
+                        f"Setting the password of {person.name}",
+                        input=f"{person.name}:{new_passwords[person.name]}\n",
+                    )
             bar.update(1)
     return new_passwords
 
@@ -130,8 +151,10 @@ def save_passwords(settings: Settings, passwords: dict) -> Path | None:
     if not passwords:
         return None
     path = settings.state / f"passwords-{datetime.now():%Y%m%d-%H%M%S}.txt"
-    lines = ["# New accounts of the workshop server and their first passwords. Hand each person theirs,",
-             "# then delete this file. They can change it with `passwd` in a JupyterLab terminal."]
+    lines = [
+        "# New accounts of the workshop server and their first passwords. Hand each person theirs,",
+        "# then delete this file. They can change it with `passwd` in a JupyterLab terminal.",
+    ]
     write_private(path, "\n".join(lines + [f"{name} {password}" for name, password in passwords.items()]) + "\n")
     return path
 
@@ -144,8 +167,10 @@ def workshop_passwords(settings: Settings, renew: bool = False) -> dict:
     """
     path = settings.state / "workshop-passwords.json"
     stored = {} if renew or not path.exists() else json.loads(path.read_text(encoding="utf-8"))
-    chosen = {"participants": os.environ.get(ENVIRONMENT_PREFIX + "PASSWORD"),
-              "instructors": os.environ.get(ENVIRONMENT_PREFIX + "INSTRUCTOR_PASSWORD")}
+    chosen = {
+        "participants": os.environ.get(ENVIRONMENT_PREFIX + "PASSWORD"),
+        "instructors": os.environ.get(ENVIRONMENT_PREFIX + "INSTRUCTOR_PASSWORD"),
+    }
     passwords = {
         "participants": chosen["participants"] or stored.get("participants") or secrets.token_urlsafe(9),
         "instructors": chosen["instructors"] or stored.get("instructors") or secrets.token_urlsafe(32),
@@ -153,8 +178,10 @@ def workshop_passwords(settings: Settings, renew: bool = False) -> dict:
     if len(passwords["participants"]) < 8:
         raise WorkshopError("The participants' workshop password must have at least 8 characters.")
     if len(passwords["instructors"]) < 32:
-        raise WorkshopError("The instructors' workshop password must have at least 32 characters "
-                            "(JupyterHub's rule for a password that opens instructor and admin accounts).")
+        raise WorkshopError(
+            "The instructors' workshop password must have at least 32 characters "
+            "(JupyterHub's rule for a password that opens instructor and admin accounts)."
+        )
     if passwords["participants"] == passwords["instructors"]:
         raise WorkshopError("The participants' and the instructors' workshop passwords must differ.")
     write_private(path, json.dumps(passwords, indent=1) + "\n")

@@ -1,4 +1,5 @@
 """Each person's JupyterLab: what the hub's pre-spawn hook sets up for it, and the memory the servers use."""
+
 from __future__ import annotations
 
 import os
@@ -34,11 +35,24 @@ for notebook in sorted(source.glob("*.ipynb")):
 def copy_teaching_notebooks(name: str, settings: Settings) -> None:
     """The teaching notebooks into ~/course, as the participant (never over their own copies)."""
     user = account(name)
-    subprocess.run([str(settings.python), "-c", COPY_TEACHING_NOTEBOOKS, str(settings.course / "course"),
-                    str(Path(user.pw_dir) / Path(course_facts().start_page).parent)],
-                   cwd=user.pw_dir, user=user.pw_uid, group=user.pw_gid, extra_groups=[], umask=0o022,
-                   env={"HOME": user.pw_dir, "PATH": "/usr/bin:/bin"}, check=True, timeout=60,
-                   capture_output=True)
+    subprocess.run(
+        [
+            str(settings.python),
+            "-c",
+            COPY_TEACHING_NOTEBOOKS,
+            str(settings.course / "course"),
+            str(Path(user.pw_dir) / Path(course_facts().start_page).parent),
+        ],
+        cwd=user.pw_dir,
+        user=user.pw_uid,
+        group=user.pw_gid,
+        extra_groups=[],
+        umask=0o022,
+        env={"HOME": user.pw_dir, "PATH": "/usr/bin:/bin"},
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
 
 
 def configure_spawner(spawner, settings: Settings) -> None:

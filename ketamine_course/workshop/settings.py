@@ -1,6 +1,7 @@
 """What the workshop's commands and its hub agree on: the settings, saved in the state folder and passed
 to the hub as KETAMINE_WORKSHOP_* environment variables, and the one error every part of it raises.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,6 +30,11 @@ class WorkshopError(CourseError):
     exit_status = 2
 
 
+def _in_workshop_folder(name: str) -> property:
+    """A read-only attribute: the folder `name` inside the workshop folder."""
+    return property(lambda settings: settings.folder / name, doc=f"{name}/ in the workshop folder")
+
+
 @dataclass
 class Settings:
     """Everything the hub and the commands need to agree on; passed to the hub as environment variables."""
@@ -52,21 +58,10 @@ class Settings:
     behind_https_proxy: bool = False  # plain HTTP on a public address is allowed only behind HTTPS
 
     # Where things are
-    @property
-    def exchange(self) -> Path:
-        return self.folder / "exchange"
-
-    @property
-    def grading(self) -> Path:
-        return self.folder / "grading"
-
-    @property
-    def jupyter_config(self) -> Path:
-        return self.folder / "jupyter"
-
-    @property
-    def state(self) -> Path:
-        return self.folder / "state"
+    exchange = _in_workshop_folder("exchange")
+    grading = _in_workshop_folder("grading")
+    jupyter_config = _in_workshop_folder("jupyter")
+    state = _in_workshop_folder("state")
 
     @property
     def workshop_files(self) -> Path:
@@ -105,7 +100,9 @@ class Settings:
             value = getattr(self, item.name)
             if value is None:
                 continue
-            env[ENVIRONMENT_PREFIX + item.name.upper()] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+            env[ENVIRONMENT_PREFIX + item.name.upper()] = (
+                ("1" if value else "0") if isinstance(value, bool) else str(value)
+            )
         return env
 
     @classmethod
@@ -140,8 +137,10 @@ class Settings:
     def load(cls, folder: Path) -> "Settings":
         path = cls.saved_file(folder)
         if not path.exists():
-            raise WorkshopError(f"No workshop server was started with the folder {folder} "
-                                f"({path} is missing). Use --folder to name the one you started.")
+            raise WorkshopError(
+                f"No workshop server was started with the folder {folder} "
+                f"({path} is missing). Use --folder to name the one you started."
+            )
         return cls.from_environment(json.loads(path.read_text(encoding="utf-8")))
 
 

@@ -5,6 +5,7 @@ apart: the exchange is ngshare, a JupyterHub service, when NGSHARE_URL is set. I
 (KETAMINE_COURSE_ROLE=instructor, set by the hub's pre-spawn hook in config.yaml) grade in the
 shared grading volume, with the gradebook on PostgreSQL (NBGRADER_DB_URL).
 """
+
 import os
 
 from ketamine_course.runtime import course_copy

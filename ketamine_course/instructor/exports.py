@@ -1,0 +1,161 @@
+"""The cohort's grades as spreadsheets.
+
+    ketamine-course export-grades [--out DIR]              nbgrader's grades.csv, and objectives.csv:
+                                                           each learner's score per learning objective
+
+Both files say in a column `grading_changes` in which submissions autograde undid changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from ketamine_course.content import assessments
+from ketamine_course.instructor.cohort import REPORTS_FOLDER, CohortError, grading_changes
+from ketamine_course.instructor.gradebook import GradeTable, has_gradebook, open_gradebook, read_grades
+from ketamine_course.runtime import console_progress, nbgrader
+from ketamine_course.storage.paths import course_root
+
+GRADES_CSV = "grades.csv"
+OBJECTIVES_CSV = "objectives.csv"
+
+
+@dataclass
+class Export:
+    grades_csv: Path
+    objectives_csv: Path
+    students: int
+    objectives: int
+    unmapped: list  # grade cells that match no item of the course's assessments
+    ungraded: int  # grades not given yet (count 0 until they are)
+    changed: int = 0  # submissions in which autograde undid changes (column grading_changes)
+
+    def summary(self) -> str:
+        line = (
+            f"Exported {self.students} students: {self.grades_csv} (per assignment) and "
+            f"{self.objectives_csv} ({self.objectives} learning objectives)"
+        )
+        if self.ungraded:
+            line += (
+                f"; {self.ungraded} grade(s) not given yet (written answers to read, or submissions that "
+                "did not autograde) count 0 until they are"
+            )
+        if self.changed:
+            line += (
+                f"; {self.changed} submission(s) had changes undone before grading "
+                "(column grading_changes, details in reports/grade_cohort_*.log)"
+            )
+        if self.unmapped:
+            line += f"; left out of objectives.csv (no learning objective): {', '.join(self.unmapped)}"
+        return line + "."
+
+
+def changes_by_student(root: Path, table) -> dict:
+    """(assignment, student) -> number of changes autograde undid, for every submission that had any."""
+    found = {}
+    coursedir = nbgrader.course_directory(root)
+    for assignment, student in sorted(table.submitted):
+        count = len(grading_changes(root, assignment, student, coursedir))
+        if count:
+            found[(assignment, student)] = count
+    return found
+
+
+def objective_rows(table: GradeTable, changes: dict = None) -> tuple:
+    """(objective ids in course order, one row per student: id, names, e-mail, score/max/% per objective)."""
+    graded = {cell.item.objective for cell in table.cells if cell.item is not None}
+    in_course_order = [o.id for a in assessments().values() for o in a.objectives]
+    objectives = [o for o in in_course_order if o in graded]
+    rows = []
+    for student in table.students:
+        earned = {o: 0.0 for o in objectives}
+        possible = {o: 0.0 for o in objectives}
+        ungraded = 0
+        for cell in table.cells:
+            if cell.item is None:
+                continue
+            key = (cell.assignment, student["id"], cell.name)
+            possible[cell.item.objective] += cell.max_score
+            earned[cell.item.objective] += table.scores.get(key) or 0.0
+            ungraded += key in table.ungraded
+        row = {
+            "student_id": student["id"],
+            "last_name": student["last_name"],
+            "first_name": student["first_name"],
+            "email": student["email"],
+        }
+        for o in objectives:
+            row[f"{o} score"] = f"{earned[o]:g}"
+            row[f"{o} max"] = f"{possible[o]:g}"
+            row[f"{o} %"] = f"{100 * earned[o] / possible[o]:.1f}" if possible[o] else ""
+        row["items_not_graded_yet"] = ungraded
+        row["grading_changes"] = "; ".join(
+            f"{a}: {n}" for (a, s), n in sorted((changes or {}).items()) if s == student["id"]
+        )
+        rows.append(row)
+    return objectives, rows
+
+
+def export_grades(root: Path = None, out: Path = None) -> Export:
+    """nbgrader's CSV export (grades.csv) and objectives.csv, both in `out` (default: reports/)."""
+    from nbgrader.plugins import CsvExportPlugin
+
+    root = Path(root or course_root()).resolve()
+    out = Path(out).resolve() if out else root / REPORTS_FOLDER
+    grades_csv, objectives_csv = out / GRADES_CSV, out / OBJECTIVES_CSV
+    empty = CohortError("The gradebook holds no assignment yet: generate and autograde an assignment first.")
+    if not has_gradebook(root):
+        raise empty
+    with nbgrader.in_course(root), open_gradebook(root) as gradebook:
+        if not gradebook.assignments:
+            raise empty
+        out.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            CsvExportPlugin(to=str(grades_csv)).export(gradebook)
+        table = read_grades(gradebook)
+    changes = changes_by_student(root, table)
+    _add_changes_column(grades_csv, changes)
+    objectives, rows = objective_rows(table, changes)
+    header = ["student_id", "last_name", "first_name", "email"]
+    header += [f"{o} {part}" for o in objectives for part in ("score", "max", "%")]
+    header += ["items_not_graded_yet", "grading_changes"]
+    with open(objectives_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    unmapped = sorted(f"{c.assignment}/{c.name}" for c in table.cells if c.item is None)
+    return Export(
+        grades_csv, objectives_csv, len(table.students), len(objectives), unmapped, len(table.ungraded), len(changes)
+    )
+
+
+def _add_changes_column(grades_csv: Path, changes: dict) -> None:
+    """nbgrader's grades.csv, plus how many changes autograde undid in each submission (0 if none)."""
+    with open(grades_csv, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    for row in rows:
+        row["grading_changes"] = changes.get((row.get("assignment"), row.get("student_id")), 0)
+    with open(grades_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields + ["grading_changes"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def cmd_export_grades(args) -> int:
+    export = export_grades(out=Path(args.out) if args.out else None)
+    console_progress.summary(export.summary())
+    return 0
+
+
+def add_commands(subparsers) -> None:
+    export = subparsers.add_parser("export-grades", help="grades.csv and objectives.csv (score per learning objective)")
+    export.add_argument("--out", help=f"folder for the two files (default: {REPORTS_FOLDER}/ in the course folder)")
+    export.set_defaults(run=cmd_export_grades)

@@ -1,0 +1,90 @@
+"""Headless Chromium (Debian's), driven by Playwright, on the course's pages: what a learner does there.
+
+The `browser` and `page` fixtures are in conftest.py; the browser test modules import these helpers.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from conftest import ARTIFACTS
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+
+def open_notebook(page, base, token, path, workspace):
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{path}?reset&token={token}")
+    page.locator(".jp-NotebookPanel").first.wait_for()
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=120_000)
+
+
+def run_all(page, expected_widgets: int, css: str):
+    """Run All from the menu; wait until the widgets have rendered and the kernel has finished every cell.
+
+    Run All is chosen once the status bar shows the kernel Idle, and chosen again if no output has
+    appeared after 30 s: on a busy machine a freshly opened notebook can miss the first choice.
+    Only the notebook in front counts (several may be open in one JupyterLab).
+    """
+    current = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=120_000)
+    for attempt in range(3):
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.locator("#jp-mainmenu-run").get_by_text("Run All Cells", exact=True).click()
+        try:
+            page.locator(f"{current} .jp-OutputArea-output").first.wait_for(timeout=30_000)
+            break
+        except Exception:
+            if attempt == 2:
+                page.screenshot(path=str(ARTIFACTS / "run_all_timeout.png"))
+                raise
+    try:
+        page.wait_for_function(
+            f"() => document.querySelectorAll('{current} {css}').length >= {expected_widgets}", timeout=180_000
+        )
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "run_all_timeout.png"))
+        raise
+    page.locator(f"{current} .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=180_000)
+    errors = page.locator(f'{current} [data-mime-type="application/vnd.jupyter.stderr"]')
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def question_box(page, item_id):
+    return page.locator(".kc-question", has=page.locator(".kc-stem", has_text=f"[{item_id}]"))
+
+
+def answer_item(page, item, value):
+    """Answer one graded item the way a learner does: clicking, choosing and typing."""
+    box = question_box(page, item.id)
+    box.scroll_into_view_if_needed()
+    status = box.locator(".kc-status")
+    if item.type == "single":
+        text = next(o.text for o in item.options if o.id == value)
+        box.get_by_role("radio", name=text, exact=True).check()  # found by its accessible name
+    elif item.type == "multiple":
+        for option in item.options:
+            if option.id in value:
+                box.get_by_role("checkbox", name=option.text, exact=True).check()
+    elif item.type == "numeric":
+        box.locator(".widget-dropdown select").select_option(label=value["unit"])
+        field = box.locator(".widget-text input")
+        field.fill(str(value["value"]))
+        field.press("Enter")
+    elif item.type == "ordering":
+        steps = {s.id: s.text for s in item.steps}
+        for position, step_id in zip(box.locator(".widget-dropdown select").all(), value):
+            position.select_option(label=steps[step_id])
+    else:
+        field = box.locator(".widget-textarea textarea")
+        field.fill(value)
+        field.press("Tab")
+    status.get_by_text("Saved").wait_for()

@@ -1,0 +1,143 @@
+"""Grade my work and the certificate, with real nbgrader runs in a scratch course."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from ketamine_course.selfstudy import certificate, grade_my_work
+from ketamine_course.storage import answer_store
+
+from conftest import BIN, REPO, copy_course, course_env
+
+pytestmark = [
+    pytest.mark.nbgrader,
+    pytest.mark.xdist_group("self_grading"),
+]  # one worker: the scratch course is made once
+
+ASSIGNMENT = "ps0_start_here"
+FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def solo_course(tmp_path_factory):
+    """A course with one graded assignment, and a learner data folder of its own."""
+    base = tmp_path_factory.mktemp("solo")
+    root = copy_course(base / "course_root")
+    for folder in ("solutions", "assignments"):
+        for assignment in (root / folder).iterdir():
+            if assignment.name != ASSIGNMENT:
+                shutil.rmtree(assignment)
+    return root, base / "learner-data"
+
+
+@pytest.fixture
+def learner(solo_course, monkeypatch):
+    root, data = solo_course
+    monkeypatch.setenv("KETAMINE_COURSE_DATA", str(data))
+    return root, data
+
+
+def answer(copy, answers):
+    for item_id, value in answers.items():
+        answer_store.save_answer(item_id, value, folder=copy)
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+@pytest.mark.kernel
+def test_untouched_copy_grades_zero_with_feedback_and_no_certificate(learner):
+    root, data = learner
+    copy = root / "assignments" / ASSIGNMENT
+    before = snapshot(copy)
+    grade = grade_my_work.grade_my_work(ASSIGNMENT, root=root)
+    assert (grade.auto_score, grade.auto_max, grade.manual_max) == (0, FIXTURE["auto_points"], FIXTURE["manual_points"])
+    assert grade.feedback and "not answered" in grade.feedback[0].read_text().lower()
+    assert snapshot(copy) == before, "the learner's copy is only read"
+    with pytest.raises(certificate.NotEligible, match="scored 0%"):
+        certificate.make_certificate("Dr Sam Lee", root=root)
+    assert not (data / "certificates").exists()
+
+
+@pytest.mark.kernel
+def test_partial_then_full_marks_a_second_run_replaces_the_grade_and_earns_the_certificate(learner):
+    root, data = learner
+    copy = root / "assignments" / ASSIGNMENT
+    answer(copy, FIXTURE["partial"]["answers"])
+    first = grade_my_work.grade_my_work(ASSIGNMENT, root=root)
+    assert first.auto_score == pytest.approx(FIXTURE["partial"]["score"])
+    answer(copy, FIXTURE["right"])
+    before = snapshot(copy)
+    second = grade_my_work.grade_my_work(ASSIGNMENT, root=root)
+    assert second.auto_score == FIXTURE["auto_points"] and second.percent == 100
+    assert grade_my_work.recorded_grade(ASSIGNMENT).auto_score == FIXTURE["auto_points"], (
+        "the new grade replaced the old"
+    )
+    assert snapshot(copy) == before, "answers are never overwritten"
+    written = certificate.make_certificate("  Dr   Sam Lee ", root=root)
+    page = written[0].read_text()
+    assert "Dr Sam Lee" in page and "100%" in page and "1 December 2026" in page and "Record code" in page
+    assert "Start here: graded check" in page
+    if certificate.browser_for_pdf():
+        assert written[-1].suffix == ".pdf" and written[-1].read_bytes().startswith(b"%PDF")
+
+
+def test_the_pass_mark_can_be_raised_by_the_course(learner, monkeypatch):
+    root, _ = learner
+    monkeypatch.setenv("KETAMINE_COURSE_PASS_MARK", "101")  # clamped to 100: full marks still pass
+    assert certificate.standing(root).eligible == (grade_my_work.recorded_grade(ASSIGNMENT).percent == 100)
+    monkeypatch.setenv("KETAMINE_COURSE_PASS_MARK", "not a number")
+    assert certificate.pass_mark() == 80.0
+
+
+def test_a_name_is_required(learner):
+    root, _ = learner
+    with pytest.raises(certificate.NotEligible, match="Type your name"):
+        certificate.make_certificate("   ", root=root)
+
+
+def test_clear_messages_for_an_unknown_assignment_or_a_missing_notebook(learner, tmp_path):
+    root, _ = learner
+    with pytest.raises(grade_my_work.SelfGradingError, match="There is no assignment called 'ps9'.*ps0_start_here"):
+        grade_my_work.grade_my_work("ps9", root=root)
+    with pytest.raises(grade_my_work.SelfGradingError, match="No notebook of ps0_start_here"):
+        grade_my_work.grade_my_work(ASSIGNMENT, folder=tmp_path, root=root)
+
+
+@pytest.mark.kernel
+def test_the_one_command_grades_and_prints_the_feedback_page(learner):
+    root, data = learner
+    result = subprocess.run(
+        [str(BIN / "ketamine-course"), "grade-my-work", ASSIGNMENT, "--no-browser"],
+        cwd=root,
+        env=course_env(KETAMINE_COURSE_DATA=str(data)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{FIXTURE['auto_points']} of {FIXTURE['auto_points']} automatically graded points (100%)" in result.stdout
+    assert "Feedback: " in result.stdout and ".html" in result.stdout
+    refused = subprocess.run(
+        [str(BIN / "ketamine-course"), "grade-my-work", "nonsense", "--no-browser"],
+        cwd=root,
+        env=course_env(KETAMINE_COURSE_DATA=str(data)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 1 and "There is no assignment called 'nonsense'" in refused.stderr
+    made = subprocess.run(
+        [str(BIN / "ketamine-course"), "certificate", "--name", "Dr Sam Lee", "--no-pdf"],
+        cwd=root,
+        env=course_env(KETAMINE_COURSE_DATA=str(data)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0 and "Certificate: " in made.stdout and "passed" in made.stdout
