@@ -10,7 +10,9 @@ in a thread of its own while other kernels execute, so a grader finds a kernel r
 
 A pooled kernel starts in an empty folder of its own (nothing from a learner's folder can load when
 it starts) and is moved into the notebook's folder by `enter_folder_code`, a silent command that
-leaves nothing in the kernel's namespace or history. No kernel runs two notebooks, so nothing one
+leaves nothing in the kernel's namespace or history. A pool may also `preload` code in each kernel
+before it is handed out (the grader imports the course's grading modules: the same for every learner,
+done while other kernels execute), silently too. No kernel runs two notebooks, so nothing one
 notebook does (globals, imports, environment variables, open files) can reach the next.
 """
 
@@ -60,7 +62,10 @@ class KernelPool:
     With `limit`, it starts at most that many kernels of `kernel_name` in all (the notebooks to run).
     `env` is the kernels' environment (default: this process's at creation); `extra_arguments`,
     `ipython_hist_file` and `startup_timeout` mean what they mean for nbclient; the kernels' own
-    output (not a notebook's) goes to `output`, an open file, or nowhere.
+    output (not a notebook's) goes to `output`, an open file, or nowhere. `preload` is code each
+    kernel of `kernel_name` runs silently, in its start-up folder, before it is handed out; it must
+    bind no names (e.g. `__import__("json")`). If it fails, the kernel is handed out all the same
+    and the failure logged: the notebook meets the same failure itself.
     """
 
     def __init__(
@@ -75,8 +80,10 @@ class KernelPool:
         config=None,
         log: logging.Logger = None,
         limit: int = None,
+        preload: str = "",
     ):
         self.size = max(1, int(size))
+        self.preload = preload
         self.limit = limit
         self.kernel_name = kernel_name
         self.env = dict(os.environ if env is None else env)
@@ -183,7 +190,7 @@ class KernelPool:
 
     async def _start_into_queue(self) -> None:
         try:
-            kernel = await self._start(self.kernel_name)
+            kernel = await self._start(self.kernel_name, preload=self.preload)
         except Exception as exc:
             self._ready.put(exc)
             return
@@ -192,7 +199,7 @@ class KernelPool:
         else:
             self._ready.put(kernel)
 
-    async def _start(self, kernel_name: str, folder: Path = None) -> PooledKernel:
+    async def _start(self, kernel_name: str, folder: Path = None, preload: str = "") -> PooledKernel:
         from jupyter_client.manager import AsyncKernelManager
 
         folder = Path(folder) if folder else Path(tempfile.mkdtemp(dir=self._folder))
@@ -215,12 +222,22 @@ class KernelPool:
             client.start_channels()
             try:
                 await client.wait_for_ready(timeout=self.startup_timeout)
+                if preload:
+                    await self._preload(client, preload)
             finally:
                 client.stop_channels()
         except BaseException:
             await self._stop(kernel)
             raise
         return kernel
+
+    async def _preload(self, client, code: str) -> None:
+        reply = await client.execute(
+            code, silent=True, store_history=False, allow_stdin=False, reply=True, timeout=self.startup_timeout
+        )
+        if reply["content"].get("status") != "ok":
+            content = reply["content"]
+            self.log.warning("Kernel pool: preloading failed: %s: %s", content.get("ename"), content.get("evalue"))
 
     async def _stop(self, kernel: PooledKernel) -> None:
         manager = kernel.manager

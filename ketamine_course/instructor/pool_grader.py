@@ -3,8 +3,9 @@
 `PoolAutograde` is nbgrader's Autograde converter run with the course's configuration, so each
 submission gets the same sanitising (the course's autograde guard included), overwritten cells,
 timeout, late penalty and gradebook writes as under `nbgrader autograde`. Only its Execute step
-differs: `PoolExecute` takes a fresh kernel from the `KernelPool` (started while other kernels
-executed) instead of starting one, and discards it after this one notebook.
+differs: `PoolExecute` takes a fresh kernel from the `KernelPool` (started, and the course's grading
+modules imported in it, while other kernels executed) instead of starting one, and discards it after
+this one notebook.
 
 `PoolGrader` grades `jobs` submissions at once, in threads. Whatever reads or writes the gradebook is
 done for one submission at a time (a SQLite gradebook has one writer): a submission holds the
@@ -50,6 +51,9 @@ RECORDED = ("assignment", "student", "submission", "rules", "notebooks")  # what
 IOPUB_CHECK_SECONDS = 0.05  # a new client's IOPub is connected once a message arrives; asked again if none
 KERNELS_AHEAD = 2  # kernels started or starting per job: a short notebook ends before a kernel is up
 LOG_FORMAT = "[%(levelname)s] %(message)s"  # as nbgrader's API captures its log
+# What every graded notebook imports first, imported in each pool kernel before it gets its notebook:
+# the package's own modules, loaded in the kernel's empty start-up folder; binds no name.
+PRELOAD = "__import__('ketamine_course.grading'); __import__('ketamine_course.ui')"
 
 
 def default_jobs() -> int:
@@ -278,6 +282,7 @@ class PoolGrader:
                 output=self.output,
                 config=self.config,
                 log=log,
+                preload=PRELOAD,
             ) as pool,
             ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader") as workers,
         ):
