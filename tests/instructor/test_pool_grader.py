@@ -3,13 +3,20 @@
 One fixture cohort of the Start-here check (perfect, blank, partial, a corrupt answer store, a cell
 that never finishes, a tampered grading cell, a deleted grading cell and a late submission) is graded
 from the same submissions twice: by `nbgrader autograde` and `nbgrader generate_feedback`, and by
-`ketamine-course grade-cohort --feedback --jobs 2`. Every score, comment, flag, late penalty, graded
-notebook and feedback page must agree.
+`ketamine-course grade-cohort --feedback --jobs 2`, at the same time. Every score, comment, flag, late
+penalty, graded notebook and feedback page must agree.
+
+One worker runs the module: its tests copy one scratch course released once (the Start-here check and a
+state-check assignment in its gradebook), whose cells may run 6 s (the course allows 30: the cell that
+never finishes is stopped sooner, by both graders alike). Only what must be a process of its own (the
+graders compared, the grader that is killed, two graders at once) runs as one; the rest of grading
+runs through the same functions in this process.
 """
 
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import pwd
@@ -29,15 +36,17 @@ import pytest
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute
+from nbgrader.utils import parse_utc
 
+from ketamine_course.instructor.cohort import grade_cohort
 from ketamine_course.instructor.kernel_pool import KernelPool
 from ketamine_course.instructor.pool_grader import RECORD_NAME, PoolExecute
+from ketamine_course.runtime.nbgrader import api, in_course
 from ketamine_course.runtime.ports import free_port
 
 from conftest import (
     FIXTURES,
     copy_course,
-    course_command,
     course_env,
     edge_case_submissions,
     nbgrader,
@@ -52,6 +61,9 @@ DUE = "2026-12-01 17:00:00 UTC"
 LATE = "2026-12-02 19:00:00.000000 UTC"  # 26 hours late: two started days, 10% of the points each
 ON_TIME = "2026-12-01 09:00:00.000000 UTC"
 COHORT = ["perfect", "blank", "partial", "junkstore", "tampered", "deletedcell", "runaway", "late"]
+CELL_TIMEOUT = 6  # seconds a cell may run in the scratch course
+
+pytestmark = [pytest.mark.nbgrader, pytest.mark.kernel, pytest.mark.xdist_group("pool_grader")]
 
 
 def released(course, assignment=ASSIGNMENT):
@@ -65,13 +77,40 @@ def gradebook(course):
     return Gradebook(f"sqlite:///{course / 'gradebook.db'}")
 
 
+def release(course, *assignments) -> None:
+    """`nbgrader generate_assignment` of each assignment, through nbgrader's API in this process."""
+    with in_course(course), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nbgrader_api = api(course)
+        for assignment in assignments:
+            result = nbgrader_api.generate_assignment(assignment, force=True)
+            assert result["success"], result.get("log", "") + result.get("error", "")
+
+
 @pytest.fixture(scope="module")
-def two_gradings(tmp_path_factory):
-    """The fixture cohort graded by stock nbgrader (first course) and by grade-cohort (its copy)."""
+def released_course(tmp_path_factory):
+    """A scratch course with the Start-here check (due DUE) and the state check released; tests copy it."""
+    course = copy_course(tmp_path_factory.mktemp("pool-released") / "course", only=ASSIGNMENT)
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
+    state_check_assignment(course)
+    release(course, ASSIGNMENT, "state_check")
+    with gradebook(course) as gb:
+        gb.update_or_create_assignment(ASSIGNMENT, duedate=parse_utc(DUE))
+    return course
+
+
+@pytest.fixture
+def course(released_course, tmp_path):
+    """A copy of the released scratch course, for one test."""
+    return Path(shutil.copytree(released_course, tmp_path / "course", symlinks=True))
+
+
+@pytest.fixture(scope="module")
+def two_gradings(released_course, tmp_path_factory):
+    """The fixture cohort graded by stock nbgrader (first course) and by grade-cohort (its copy), at once."""
     scratch = tmp_path_factory.mktemp("pool-grader")
-    stock = copy_course(scratch / "stock", only=ASSIGNMENT)
-    nbgrader(stock, "generate_assignment", ASSIGNMENT, "--force")
-    nbgrader(stock, "db", "assignment", "add", ASSIGNMENT, f"--duedate={DUE}")
+    stock = Path(shutil.copytree(released_course, scratch / "stock", symlinks=True))
     notebook = released(stock)
     solution = nbformat.read(stock / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     on_time = {"timestamp.txt": ON_TIME}
@@ -82,10 +121,30 @@ def two_gradings(tmp_path_factory):
         submit(stock, student, ASSIGNMENT, edited, answers, raw_store)
     submit(stock, "late", ASSIGNMENT, notebook, FIXTURE["right"], files={"timestamp.txt": LATE})
     pool = shutil.copytree(stock, scratch / "pool", symlinks=True)
+    grader = grade_cohort_process(pool, ASSIGNMENT, "--feedback", "--jobs", "2")
     nbgrader(stock, "autograde", ASSIGNMENT, "--force")
     nbgrader(stock, "generate_feedback", ASSIGNMENT, "--force")
-    grading = course_command(pool, "grade-cohort", ASSIGNMENT, "--feedback", "--jobs", "2")
-    return stock, pool, grading
+    stdout, stderr = grader.communicate(timeout=600)
+    return stock, pool, subprocess.CompletedProcess(grader.args, grader.returncode, stdout, stderr)
+
+
+def grade_cohort_process(course, *args, capture=True) -> subprocess.Popen:
+    """`ketamine-course grade-cohort ARGS` started from the course root, as an instructor runs it."""
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "ketamine_course.cli", "grade-cohort", *args],
+        cwd=course,
+        env=course_env(KETAMINE_COURSE_ROOT=str(course)),
+        text=True,
+        stdout=output,
+        stderr=output,
+    )
+
+
+def grade_here(course, assignment, **options):
+    """grade_cohort in this process; (its run, what its progress bar showed)."""
+    bar = io.StringIO()
+    return grade_cohort(assignment, root=course, stream=bar, **options), bar.getvalue()
 
 
 def grades_of(course, student) -> dict:
@@ -139,8 +198,6 @@ def guard_changes(course, student) -> list:
     return json.loads(path.read_text())["changes"]
 
 
-@pytest.mark.nbgrader
-@pytest.mark.kernel
 def test_grade_cohort_grades_everyone_in_one_run(two_gradings):
     _, pool, grading = two_gradings
     assert grading.returncode == 0, grading.stdout + grading.stderr
@@ -152,8 +209,6 @@ def test_grade_cohort_grades_everyone_in_one_run(two_gradings):
     assert "undid changes" in grading.stdout and "tampered" in grading.stdout
 
 
-@pytest.mark.nbgrader
-@pytest.mark.kernel
 @pytest.mark.parametrize("student", COHORT)
 def test_stock_nbgrader_and_grade_cohort_agree(two_gradings, student):
     stock, pool, _ = two_gradings
@@ -163,8 +218,6 @@ def test_stock_nbgrader_and_grade_cohort_agree(two_gradings, student):
     assert feedback_page(pool, student) == feedback_page(stock, student)
 
 
-@pytest.mark.nbgrader
-@pytest.mark.kernel
 def test_the_cohort_scores_what_the_fixtures_say(two_gradings):
     _, pool, _ = two_gradings
     right = FIXTURE["auto_points"]
@@ -231,16 +284,11 @@ def submit_state_check(course, students) -> None:
         shutil.copy(course / "assignments" / "state_check" / "state_check.ipynb", folder)
 
 
-@pytest.mark.nbgrader
-@pytest.mark.kernel
-def test_no_state_survives_from_one_learners_kernel_to_the_next(tmp_path):
-    course = copy_course(tmp_path / "course", only=ASSIGNMENT)
-    state_check_assignment(course)
-    nbgrader(course, "generate_assignment", "state_check", "--force")
+def test_no_state_survives_from_one_learners_kernel_to_the_next(course):
     students = ["s1", "s2", "s3"]
     submit_state_check(course, students)
-    grading = course_command(course, "grade-cohort", "state_check", "--jobs", "1")
-    assert grading.returncode == 0, grading.stdout + grading.stderr
+    run, _ = grade_here(course, "state_check", jobs=1)
+    assert not run.failures, run.summary()
     with gradebook(course) as gb:
         scores = {s: gb.find_submission_notebook("state_check", "state_check", s).score for s in students}
     assert scores == {s: 1 for s in students}, (course / "reports" / "grade_cohort_state_check.log").read_text()
@@ -248,7 +296,6 @@ def test_no_state_survives_from_one_learners_kernel_to_the_next(tmp_path):
     assert len(kernels) == len(set(kernels)) == len(students), "one kernel for each notebook"
 
 
-@pytest.mark.kernel
 def test_a_runaway_cell_is_stopped_on_a_pool_kernel_as_on_nbgraders_own(tmp_path):
     """Same timeout, same interruption, same error in the notebook; the next cell still runs."""
     nb = nbformat.v4.new_notebook(
@@ -280,23 +327,13 @@ def records(course, students) -> dict:
     return found
 
 
-@pytest.mark.nbgrader
-@pytest.mark.kernel
-def test_a_killed_grader_resumes_without_grading_anyone_twice_or_losing_anyone(tmp_path):
-    course = copy_course(tmp_path / "course", only=ASSIGNMENT)
-    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+def test_a_killed_grader_resumes_without_grading_anyone_twice_or_losing_anyone(course):
     students = [f"s{n}" for n in range(5)]
     for n, student in enumerate(students):
         submit(
             course, student, ASSIGNMENT, released(course), FIXTURE["right"] if n % 2 else FIXTURE["partial"]["answers"]
         )
-    grader = subprocess.Popen(
-        [sys.executable, "-m", "ketamine_course.cli", "grade-cohort", ASSIGNMENT, "--jobs", "1"],
-        cwd=course,
-        env=course_env(KETAMINE_COURSE_ROOT=str(course)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    grader = grade_cohort_process(course, ASSIGNMENT, "--jobs", "1", capture=False)
     deadline = time.monotonic() + 300
     while len(records(course, students)) < 2 and grader.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -308,17 +345,16 @@ def test_a_killed_grader_resumes_without_grading_anyone_twice_or_losing_anyone(t
     done = records(course, students)
     assert 2 <= len(done) < len(students), "killed halfway"
 
-    resumed = course_command(course, "grade-cohort", ASSIGNMENT, "--jobs", "2")
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    resumed, bar = grade_here(course, ASSIGNMENT, jobs=2)  # the second run, through grade-cohort's own function
+    assert not resumed.failures, resumed.summary()
     assert (
         f"Autograding {ASSIGNMENT} ({len(done)} of {len(students)} already graded): "
-        f"{len(students) - len(done)}/{len(students) - len(done)}" in resumed.stderr
+        f"{len(students) - len(done)}/{len(students) - len(done)}" in bar
     )
-    assert (
-        f"Autograded {len(students)} of {len(students)} students of {ASSIGNMENT} in " in resumed.stdout
-        and f"({len(done)} of them already graded before and unchanged, not graded again; "
-        "--force grades everyone again)"
-        in resumed.stdout
+    assert resumed.summary().startswith(
+        f"Autograded {len(students)} of {len(students)} students of {ASSIGNMENT} in "
+    ) and resumed.summary().endswith(
+        f"({len(done)} of them already graded before and unchanged, not graded again; --force grades everyone again)."
     )
     after = records(course, students)
     assert set(after) == set(students), "nobody is lost"
@@ -332,8 +368,8 @@ def test_a_killed_grader_resumes_without_grading_anyone_twice_or_losing_anyone(t
         {s: FIXTURE["auto_points"] if n % 2 else FIXTURE["partial"]["score"] for n, s in enumerate(students)}
     )
 
-    forced = course_command(course, "grade-cohort", ASSIGNMENT, "--force")
-    assert forced.returncode == 0 and "already graded" not in forced.stdout + forced.stderr
+    forced, bar = grade_here(course, ASSIGNMENT, force=True)
+    assert not forced.failures and "already graded" not in forced.summary() + bar
     assert all(records(course, students)[s] > after[s] for s in students)
 
 
@@ -392,16 +428,11 @@ def postgres_url():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.mark.nbgrader
-@pytest.mark.kernel
-def test_two_graders_at_once_share_a_postgresql_gradebook(tmp_path, postgres_url):
-    course = copy_course(tmp_path / "course", only=ASSIGNMENT)
+def test_two_graders_at_once_share_a_postgresql_gradebook(course, postgres_url):
     with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
         config.write(f"\nc.CourseDirectory.db_url = {postgres_url!r}\n")
-    state_check_assignment(course)
     students = ["ana", "ben", "cai"]
-    for assignment in (ASSIGNMENT, "state_check"):
-        nbgrader(course, "generate_assignment", assignment, "--force")
+    release(course, ASSIGNMENT, "state_check")  # into the PostgreSQL gradebook
     for n, student in enumerate(students):
         submit(
             course,
@@ -411,17 +442,7 @@ def test_two_graders_at_once_share_a_postgresql_gradebook(tmp_path, postgres_url
             FIXTURE["right"] if n % 2 == 0 else FIXTURE["partial"]["answers"],
         )
     submit_state_check(course, students)
-    graders = [
-        subprocess.Popen(
-            [sys.executable, "-m", "ketamine_course.cli", "grade-cohort", assignment, "--jobs", "2"],
-            cwd=course,
-            env=course_env(KETAMINE_COURSE_ROOT=str(course)),
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        for assignment in (ASSIGNMENT, "state_check")
-    ]
+    graders = [grade_cohort_process(course, assignment, "--jobs", "2") for assignment in (ASSIGNMENT, "state_check")]
     outcomes = [grader.communicate(timeout=600) for grader in graders]
     assert [grader.returncode for grader in graders] == [0, 0], outcomes
     warnings.simplefilter("ignore")
