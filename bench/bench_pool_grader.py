@@ -99,6 +99,11 @@ def main() -> None:
             else:
                 plain, pooled = stock_seconds(stock, name), pool_seconds(pool, name, args.jobs)
             times[name] = (plain / len(students), pooled / len(students))
+            print(
+                f"  {name}: stock {plain:.1f} s, grade-cohort {pooled:.1f} s (load {os.getloadavg()[0]:.1f})",
+                file=sys.stderr,
+                flush=True,
+            )
         stock_scores, pool_scores = scores(stock), scores(pool)
     load_after = os.getloadavg()
 

@@ -33,6 +33,7 @@ from ketamine_course.core.errors import CourseError
 
 LOG = logging.getLogger(__name__)
 STOP_SECONDS = 10  # the longest close() waits for a kernel to stop (a start may take startup_timeout more)
+START_ATTEMPTS = 3  # a kernel that dies while starting (a port taken meanwhile on a busy machine) is started again
 
 
 class KernelStartFailed(CourseError):
@@ -189,11 +190,15 @@ class KernelPool:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     async def _start_into_queue(self) -> None:
-        try:
-            kernel = await self._start(self.kernel_name, preload=self.preload)
-        except Exception as exc:
-            self._ready.put(exc)
-            return
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                kernel = await self._start(self.kernel_name, preload=self.preload)
+                break
+            except Exception as exc:
+                if attempt == START_ATTEMPTS or self._closed:
+                    self._ready.put(exc)
+                    return
+                self.log.warning("Kernel pool: a kernel did not start (%s); starting another", exc)
         if self._closed:
             await self._stop(kernel)
         else:
