@@ -10,7 +10,8 @@ Assignment by assignment, taking turns so that both meet the same load, it grade
 `nbgrader autograde ASSIGNMENT --force` and the other with `ketamine-course grade-cohort ASSIGNMENT
 --jobs N`, each a process of its own as an instructor runs them; then checks that both gave every
 submission the same score. Prints seconds per notebook (medians over the assignments), totals, the
-speed-up and the machine's load. Nothing is asserted about time: machines differ, and a shared
+speed-up and the machine's load, and the CPU seconds per notebook of each grader with its kernels
+(start-up included), which other work on the machine changes much less than the wall-clock time. Nothing is asserted about time: machines differ, and a shared
 machine slows every figure.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -40,14 +42,22 @@ from conftest import FIXTURES, copy_course, course_env, nbgrader  # noqa: E402
 FULL_CLASS = (200, 6)  # students, assignments: the class the issue asks about
 
 
-def stock_seconds(course: Path, assignment: str) -> float:
-    start = time.perf_counter()
+def children_cpu() -> float:
+    """CPU seconds used so far by the commands this process ran and their kernels (all waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def stock_seconds(course: Path, assignment: str) -> tuple:
+    """(wall seconds, CPU seconds) of `nbgrader autograde ASSIGNMENT --force`."""
+    start, cpu = time.perf_counter(), children_cpu()
     nbgrader(course, "autograde", assignment, "--force", timeout=24 * 3600)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, children_cpu() - cpu
 
 
-def pool_seconds(course: Path, assignment: str, jobs: int) -> float:
-    start = time.perf_counter()
+def pool_seconds(course: Path, assignment: str, jobs: int) -> tuple:
+    """(wall seconds, CPU seconds) of `ketamine-course grade-cohort ASSIGNMENT --force --jobs N`."""
+    start, cpu = time.perf_counter(), children_cpu()
     result = subprocess.run(
         [sys.executable, "-m", "ketamine_course.cli", "grade-cohort", assignment, "--force", "--jobs", str(jobs)],
         cwd=course,
@@ -56,10 +66,10 @@ def pool_seconds(course: Path, assignment: str, jobs: int) -> float:
         text=True,
         timeout=24 * 3600,
     )
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, children_cpu() - cpu
     if result.returncode != 0:
         raise SystemExit(f"grade-cohort {assignment} failed:\n{result.stdout}\n{result.stderr[-2000:]}")
-    return seconds
+    return seconds, cpu
 
 
 def scores(course: Path) -> dict:
@@ -87,7 +97,7 @@ def main() -> None:
         for name in assignments:
             submit_cohort(stock, name, FIXTURES[name]["notebook"], students, FIXTURES[name]["right"])
         pool = Path(shutil.copytree(stock, Path(tmp) / "pool", symlinks=True))
-        times = {}
+        times, cpu = {}, {}
         for turn, name in enumerate(["baseline", *assignments]):
             print(
                 f"grading {name}: {len(students)} students, stock nbgrader and grade-cohort --jobs {args.jobs}",
@@ -98,9 +108,12 @@ def main() -> None:
                 pooled, plain = pool_seconds(pool, name, args.jobs), stock_seconds(stock, name)
             else:
                 plain, pooled = stock_seconds(stock, name), pool_seconds(pool, name, args.jobs)
+            (plain, plain_cpu), (pooled, pooled_cpu) = plain, pooled
             times[name] = (plain / len(students), pooled / len(students))
+            cpu[name] = (plain_cpu / len(students), pooled_cpu / len(students))
             print(
-                f"  {name}: stock {plain:.1f} s, grade-cohort {pooled:.1f} s (load {os.getloadavg()[0]:.1f})",
+                f"  {name}: stock {plain:.1f} s ({plain_cpu:.1f} s CPU), grade-cohort {pooled:.1f} s "
+                f"({pooled_cpu:.1f} s CPU); load {os.getloadavg()[0]:.1f}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -132,6 +145,15 @@ def main() -> None:
     print(
         f"median over the assignments: stock nbgrader autograde {stock_median:.2f} s per notebook, grade-cohort "
         f"{pool_median:.2f} s per notebook; speed-up x{stock_median / pool_median:.1f}"
+    )
+    stock_cpu = statistics.median(cpu[name][0] for name in assignments)
+    pool_cpu = statistics.median(cpu[name][1] for name in assignments)
+    print(
+        f"CPU per notebook (the grader, nbgrader and their kernels; what a busy machine does not change much), "
+        f"median over the assignments: stock {stock_cpu:.2f} s, grade-cohort {pool_cpu:.2f} s "
+        f"(x{stock_cpu / pool_cpu:.1f}); {FULL_CLASS[0]} x {FULL_CLASS[1]} notebooks need "
+        f"{console_progress.duration(pool_cpu * FULL_CLASS[0] * FULL_CLASS[1] / os.cpu_count())} of grade-cohort "
+        f"on {os.cpu_count()} otherwise idle cores at the least"
     )
     print(
         f"total for the course's notebooks: stock {console_progress.duration(stock_total)}, grade-cohort "
