@@ -151,9 +151,10 @@ def main() -> None:
     print(
         f"CPU per notebook (the grader, nbgrader and their kernels; what a busy machine does not change much), "
         f"median over the assignments: stock {stock_cpu:.2f} s, grade-cohort {pool_cpu:.2f} s "
-        f"(x{stock_cpu / pool_cpu:.1f}); {FULL_CLASS[0]} x {FULL_CLASS[1]} notebooks need "
-        f"{console_progress.duration(pool_cpu * FULL_CLASS[0] * FULL_CLASS[1] / os.cpu_count())} of grade-cohort "
-        f"on {os.cpu_count()} otherwise idle cores at the least"
+        f"(x{stock_cpu / pool_cpu:.1f}); at grade-cohort's rate, {FULL_CLASS[0]} x {FULL_CLASS[1]} notebooks keep "
+        f"{os.cpu_count()} idle cores busy for "
+        f"{console_progress.duration(pool_cpu * FULL_CLASS[0] * FULL_CLASS[1] / os.cpu_count())} "
+        "(start-up included, which a larger cohort shares among more notebooks)"
     )
     print(
         f"total for the course's notebooks: stock {console_progress.duration(stock_total)}, grade-cohort "
