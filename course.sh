@@ -52,6 +52,18 @@ ensure_chromium() {
   fi
 }
 
+# The test of several graders sharing one gradebook starts a throwaway PostgreSQL server (Debian's).
+ensure_postgresql() {
+  if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> Installing PostgreSQL from Debian's packages (for the test of graders sharing a gradebook)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL is missing: install Debian's package 'postgresql' (sudo apt-get install postgresql)." >&2
+    return 1
+  fi
+}
+
 command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
@@ -61,6 +73,7 @@ case "$command" in
   test)
     setup requirements-dev.txt
     ensure_chromium
+    ensure_postgresql
     export PATH="$venv/bin:$PATH"
     exec "$venv/bin/python" -m pytest "$@" ;;
   lint)

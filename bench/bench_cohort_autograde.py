@@ -4,8 +4,9 @@
 
 Builds a scratch course. For every assignment in solutions/, and for a baseline assignment whose
 notebook is one `assert True` grade cell, it submits N students whose answer files hold the right
-answers (written as the widgets write them), then autogrades them one by one exactly as
-`ketamine-course grade-cohort` does (nbgrader's API in this process), timing every notebook.
+answers (written as the widgets write them), then autogrades them one by one with nbgrader's API in
+this process (a kernel started and stopped for every notebook, as grade-cohort did before its kernel
+pool; bench_pool_grader.py measures the pool), timing every notebook.
 Separately, in the same process and interleaved with the grading (one after every K notebooks, so
 both meet the same load), it starts a python3 kernel, waits until it answers and shuts it down
 (jupyter_client), to show how much of a notebook's time is kernel start-up.

@@ -1,9 +1,10 @@
-"""Autograde everyone who submitted an assignment, one by one, with a progress bar.
+"""Autograde everyone who submitted an assignment, several at once on a kernel pool, with a progress bar.
 
-    ketamine-course grade-cohort ASSIGNMENT [--feedback]   autograde every submission; a failing
-                                                           submission is listed, the others are
-                                                           still graded
-        [--send-grades]                                    then send-grades (instructor/grade_passback.py)
+    ketamine-course grade-cohort ASSIGNMENT [--feedback] [--jobs N] [--force] [--send-grades]
+                                         autograde every submission; a failing submission is listed,
+                                         the others are still graded; submissions graded before and
+                                         unchanged since are not graded again unless --force;
+                                         --send-grades then runs send-grades (instructor/grade_passback.py)
 
 The summary and the log (reports/grade_cohort_<assignment>.log) also name the submissions in which
 autograde undid changes to the notebook or its files (autograde_guard).
@@ -11,12 +12,10 @@ autograde undid changes to the notebook or its files (autograde_guard).
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 import traceback
 import warnings
-from contextlib import chdir, contextmanager
+from contextlib import chdir
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +41,7 @@ class CohortRun:
     feedback: bool = False
     log: Path = None
     changes: dict = field(default_factory=dict)  # student -> changes the grader undid (autograde_guard)
+    already_graded: list = field(default_factory=list)  # students graded before, unchanged, not graded again
 
     def summary(self) -> str:
         graded = len(self.students) - len(self.failures)
@@ -49,6 +49,11 @@ class CohortRun:
             f"Autograded {graded} of {len(self.students)} students of {self.assignment}"
             f"{' (with feedback)' if self.feedback else ''} in {console_progress.duration(self.seconds)}"
         )
+        if self.already_graded:
+            line += (
+                f" ({len(self.already_graded)} of them already graded before and unchanged, not graded again; "
+                "--force grades everyone again)"
+            )
         if self.changes:
             listed = _first_few({s: f"{len(found)} change(s)" for s, found in self.changes.items()})
             line += (
@@ -78,6 +83,11 @@ def autograde_student(api, assignment: str, student: str, feedback: bool = False
                 result = api.generate_feedback(assignment, student, force=True)
     except Exception as exc:  # whatever happens to one submission, the others are still graded
         return f"{type(exc).__name__}: {exc}"[:100], traceback.format_exc()
+    return failure_of(result)
+
+
+def failure_of(result: dict):
+    """None for a submission nbgrader graded; else (short reason, nbgrader's log and traceback)."""
     if result["success"]:
         return None
     details = (result.get("log") or "") + "\n" + (result.get("error") or "")
@@ -94,20 +104,6 @@ def short_reason(details: str) -> str:
     if not reasons:
         return "nbgrader could not grade this submission"
     return reasons[-1] if len(reasons[-1]) <= 100 else reasons[-1][:97] + "..."
-
-
-@contextmanager
-def _stderr_into(log_file):
-    """Send what kernels and libraries print on file descriptor 2 to the log, so the bar stays readable."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    os.dup2(log_file.fileno(), 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def check_assignment(root: Path, assignment: str) -> list:
@@ -137,8 +133,14 @@ def check_assignment(root: Path, assignment: str) -> list:
     return students
 
 
-def grade_cohort(assignment: str, root: Path = None, feedback: bool = False, stream=None) -> CohortRun:
-    """Autograde every submitted student of `assignment`, one by one, with a progress bar."""
+def grade_cohort(
+    assignment: str, root: Path = None, feedback: bool = False, stream=None, jobs: int = None, force: bool = False
+) -> CohortRun:
+    """Autograde every submitted student of `assignment`, `jobs` at a time on a kernel pool, with a progress bar.
+
+    Submissions graded before and unchanged since are not graded again, unless `force`."""
+    from ketamine_course.instructor.pool_grader import PoolGrader
+
     root = Path(root or course_root()).resolve()
     students = check_assignment(root, assignment)
     run = CohortRun(assignment, students, feedback=feedback)
@@ -146,27 +148,29 @@ def grade_cohort(assignment: str, root: Path = None, feedback: bool = False, str
     run.log.parent.mkdir(parents=True, exist_ok=True)
     timer = console_progress.Timer()
     coursedir = nbgrader.course_directory(root)
-    with nbgrader.in_course(root), open(run.log, "w", encoding="utf-8") as log:
-        api = nbgrader.api(root)
+    with nbgrader.in_course(root), open(run.log, "w", encoding="utf-8") as log, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbgrader's own database warnings, not the learner's business
+        grader = PoolGrader(root, assignment, feedback=feedback, jobs=jobs, output=log)
+        run.already_graded = [] if force else grader.graded_before(students)
+        left = [s for s in students if s not in run.already_graded]
+        log.writelines(f"--- {s}\ngraded before and unchanged since: not graded again\n" for s in run.already_graded)
+        already = f" ({len(run.already_graded)} of {len(students)} already graded)" if run.already_graded else ""
         with console_progress.bar(
-            total=len(students), unit="student", desc=f"Autograding {assignment}", stream=stream
+            total=len(left), unit="student", desc=f"Autograding {assignment}{already}", stream=stream
         ) as bar:
-            for student in students:
-                log.write(f"--- {student}\n")
-                log.flush()
-                with _stderr_into(log):
-                    failure = autograde_student(api, assignment, student, feedback)
+            for student, result in grader.grade(left):
+                log.write(f"--- {student}\n{result['log']}")
+                failure = failure_of(result)
                 if failure:
                     run.failures[student], details = failure
                     log.write(details + "\n")
-                    log.flush()
-                else:
-                    undone = grading_changes(root, assignment, student, coursedir)
-                    if undone:
-                        run.changes[student] = undone
-                        log.writelines(f"grading changes: {c.get('instructor', '')}\n" for c in undone)
-                        log.flush()
                 bar.update(1)
+                log.flush()
+        for student in students:
+            undone = [] if student in run.failures else grading_changes(root, assignment, student, coursedir)
+            if undone:
+                run.changes[student] = undone
+                log.write(f"--- {student}\n" + "".join(f"grading changes: {c.get('instructor', '')}\n" for c in undone))
     run.seconds = timer.elapsed
     return run
 
@@ -185,7 +189,7 @@ def grading_changes(root: Path, assignment: str, student: str, coursedir=None) -
 
 
 def cmd_grade_cohort(args) -> int:
-    run = grade_cohort(args.assignment, feedback=args.feedback)
+    run = grade_cohort(args.assignment, feedback=args.feedback, jobs=args.jobs, force=args.force)
     console_progress.summary(run.summary())
     status = 1 if run.failures else 0
     if args.send_grades:  # then to the learning platform (instructor/grade_passback.py)
@@ -199,5 +203,11 @@ def add_commands(subparsers) -> None:
     grade = subparsers.add_parser("grade-cohort", help="autograde every submitted student of an assignment")
     grade.add_argument("assignment", help="e.g. ps1_mechanism")
     grade.add_argument("--feedback", action="store_true", help="also make each student's feedback page")
+    grade.add_argument("--jobs", type=int, help="submissions graded at once (default: the number of cores)")
+    grade.add_argument(
+        "--force",
+        action="store_true",
+        help="grade every submission again, also those graded before and unchanged since",
+    )
     grade.add_argument("--send-grades", action="store_true", help="then send the scores to the learning platform")
     grade.set_defaults(run=cmd_grade_cohort)

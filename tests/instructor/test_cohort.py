@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
-import sys
 import warnings
 
 import pytest
@@ -22,7 +20,7 @@ from ketamine_course.content import assessments
 from ketamine_course.instructor import cohort, exports, gradebook
 from ketamine_course.storage import answer_store
 
-from conftest import REPO, copy_course, course_env, nbgrader
+from conftest import REPO, copy_course, course_command, nbgrader
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("cohort")]  # one worker: the scratch course is made once
 
@@ -33,17 +31,6 @@ NOTEBOOK = FIXTURE["notebook"]
 PARTIAL_POINTS = {"ps0.q1": 1, "ps0.q2": 1.2, "ps0.q3": 0, "ps0.q4": 1.2, "ps0.v1.q1": 1, "ps0.v1.q2": 0, "ps0.r1": 0}
 SUBMITTED = ["amara", "ben", "chloe", "dev"]
 ENROLLED_ONLY = "erin"
-
-
-def run_command(course, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "ketamine_course.cli", *args],
-        cwd=course,
-        env=course_env(KETAMINE_COURSE_ROOT=str(course)),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +46,11 @@ def graded(tmp_path_factory):
         for item_id, value in answers[student].items():
             answer_store.save_answer(item_id, value, folder)
     (course / "submitted" / "chloe" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").write_text("{not a notebook", encoding="utf-8")
-    grading = run_command(course, "grade-cohort", ASSIGNMENT, "--feedback")
+    grading = course_command(course, "grade-cohort", ASSIGNMENT, "--feedback")
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         warnings.simplefilter("ignore")
         gb.add_student(ENROLLED_ONLY, first_name="Erin", last_name="Okafor", email="erin@example.org")
-    exporting = run_command(course, "export-grades", "--out", str(course / "exports"))
+    exporting = course_command(course, "export-grades", "--out", str(course / "exports"))
     return course, grading, exporting
 
 

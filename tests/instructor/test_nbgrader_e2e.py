@@ -7,19 +7,14 @@ cell and a cell that never finishes.
 
 from __future__ import annotations
 
-import ast
 import csv
-import json
 import shutil
 
 import nbformat
 import pytest
-import yaml
 from nbgrader.api import Gradebook
 
-from ketamine_course.storage import answer_store
-
-from conftest import REPO, nbgrader
+from conftest import FIXTURES, REPO, edge_case_submissions, nbgrader, recorded_answers, submit
 
 # One worker: the scratch course is made once. Making it (every assignment generated, autograded and
 # exported for eight students) may take longer than one test's limit on a busy two-core machine.
@@ -29,19 +24,10 @@ pytestmark = [
     pytest.mark.timeout(1200),
 ]
 
-FIXTURES = {
-    f["assignment"]: f
-    for f in (
-        yaml.safe_load(p.read_text()) for p in sorted((REPO / "tests" / "fixtures" / "assignments").glob("*.yaml"))
-    )
-}
-
 # The edge cases are played on the platform's own assignment.
 ASSIGNMENT = "ps0_start_here"
 NOTEBOOK = FIXTURES[ASSIGNMENT]["notebook"]
 AUTO_POINTS = float(FIXTURES[ASSIGNMENT]["auto_points"])
-RIGHT = FIXTURES[ASSIGNMENT]["right"]
-PARTIAL = FIXTURES[ASSIGNMENT]["partial"]["answers"]
 PARTIAL_SCORE = FIXTURES[ASSIGNMENT]["partial"]["score"]
 
 
@@ -56,31 +42,6 @@ def grade_cell_ids(nb):
     ]
 
 
-def recorded_answers(solution) -> dict:
-    """The answers the solution notebook records with `ui.record(...)`, as its widgets would save them.
-
-    Autograde runs only the course's code (autograde_guard), so a submitted solution notebook is graded
-    on its saved answers like any other, not on the code in its answer cells."""
-    answers = {}
-    for cell in solution.cells:
-        if cell.cell_type != "code":
-            continue
-        for node in ast.walk(ast.parse(cell.source)):
-            if isinstance(node, ast.Call) and ast.unparse(node.func) == "ui.record":
-                answers[ast.literal_eval(node.args[0])] = ast.literal_eval(node.args[1])
-    return answers
-
-
-def submit(course, student, notebook, answers=None, raw_store=None, assignment=ASSIGNMENT, name=NOTEBOOK):
-    folder = course / "submitted" / student / assignment
-    folder.mkdir(parents=True)
-    nbformat.write(notebook, folder / f"{name}.ipynb")
-    for item_id, value in (answers or {}).items():
-        answer_store.save_answer(item_id, value, folder)
-    if raw_store is not None:
-        (folder / "answers.json").write_text(raw_store, encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
     from conftest import copy_course
@@ -91,27 +52,14 @@ def graded_course(tmp_path_factory):
         nbgrader(course, "generate_assignment", name, "--force")
         released = nbformat.read(course / "assignments" / name / f"{fixture['notebook']}.ipynb", as_version=4)
         solution = nbformat.read(course / "solutions" / name / f"{fixture['notebook']}.ipynb", as_version=4)
-        submit(course, "perfect", solution, recorded_answers(solution), assignment=name, name=fixture["notebook"])
-        submit(course, "blank", released, assignment=name, name=fixture["notebook"])
-        submit(course, "partial", released, fixture["partial"]["answers"], assignment=name, name=fixture["notebook"])
-        submit(course, "student", released, fixture["right"], assignment=name, name=fixture["notebook"])
+        submit(course, "perfect", name, solution, recorded_answers(solution))
+        submit(course, "blank", name, released)
+        submit(course, "partial", name, released, fixture["partial"]["answers"])
+        submit(course, "student", name, released, fixture["right"])
 
     released = nbformat.read(course / "assignments" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    submit(course, "junkstore", released, raw_store="{this is not json")
-
-    tampered = nbformat.from_dict(json.loads(nbformat.writes(released)))
-    for cell in tampered.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
-            cell.source = "2  # I give myself full marks"
-    submit(course, "tampered", tampered, PARTIAL)
-
-    deleted = nbformat.from_dict(json.loads(nbformat.writes(released)))
-    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "ps0_q1_grade"]
-    submit(course, "deletedcell", deleted, RIGHT)
-
-    runaway = nbformat.from_dict(json.loads(nbformat.writes(released)))
-    runaway.cells.insert(2, nbformat.v4.new_code_cell("while True:\n    pass"))
-    submit(course, "runaway", runaway, RIGHT)
+    for student, (notebook, answers, raw_store) in edge_case_submissions(released, ASSIGNMENT).items():
+        submit(course, student, ASSIGNMENT, notebook, answers, raw_store)
 
     for student in STUDENTS:
         nbgrader(course, "db", "student", "add", student)
