@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "instructor.cohort",
     "instructor.exports",
     "instructor.item_analysis",
+    "instructor.credit",
     "workshop.commands",
 ]
 

@@ -95,6 +95,13 @@ def course_card():
     return HTML(card_html())
 
 
+def evaluation(beside_notebook: bool = False):
+    """The learner's evaluation of the course (beside_notebook: saved with the assignment, to be submitted)."""
+    from ketamine_course.widgets.evaluation_form import show
+
+    return show(beside_notebook)
+
+
 def us_eu_table():
     """Esketamine's US and EU rules side by side, filterable by topic and by jurisdiction."""
     from ketamine_course.widgets import regulatory_table
