@@ -93,3 +93,9 @@ def test_each_time_estimate_matches_the_size_of_its_module(module):
     assert abs(module["minutes"] - derived) <= 0.15 * derived, (
         f"{module['module']}: credit.yaml says {module['minutes']} min; its content works out at {derived:.0f} min"
     )
+
+
+def test_every_pass_mark_the_text_states_is_credit_yamls():
+    texts = [REPO / "README.md", *sorted((REPO / "course").glob("*.ipynb"))]
+    stated = {(p.name, m) for p in texts for m in re.findall(r"pass mark \((\d+)%", p.read_text(encoding="utf-8"))}
+    assert stated and all(float(mark) == content.credit_facts().pass_mark for _, mark in stated), stated
