@@ -8,6 +8,7 @@ In my_progress the form saves to the learner's data folder; with the last assign
 
 from __future__ import annotations
 
+import html
 import os
 
 import ipywidgets as w
@@ -26,16 +27,18 @@ def _control(question, saved):
     """The control for one question, showing the saved answer."""
     if question.type == "scale":
         options = [(label, i + 1) for i, label in enumerate(SCALE_LABELS)]
-        return w.RadioButtons(options=options, value=saved, description="", layout=w.Layout(width="auto"))
+        return w.RadioButtons(options=options, value=saved, description="Answer", layout=w.Layout(width="auto"))
     if question.type == "choice":
-        return w.RadioButtons(options=question.options, value=saved, description="", layout=w.Layout(width="auto"))
+        return w.RadioButtons(
+            options=question.options, value=saved, description="Answer", layout=w.Layout(width="auto")
+        )
     if question.type == "hours":
         return w.BoundedFloatText(
             value=saved or 0, min=0, max=evaluation_record.MAX_HOURS, step=0.5, description="hours"
         )
     if question.id in ("certificate_name", "professional_id"):
-        return w.Text(value=saved or "", layout=WIDE)
-    return w.Textarea(value=saved or "", layout=WIDE, rows=3)
+        return w.Text(value=saved or "", description="Answer", layout=WIDE)
+    return w.Textarea(value=saved or "", description="Answer", layout=WIDE, rows=3)
 
 
 def target_folder(beside_notebook: bool):
@@ -57,7 +60,7 @@ def show(beside_notebook: bool = False):
     for question in credit_facts().evaluation:
         control = _control(question, saved.answers.get(question.id))
         control.add_class(f"kc-evaluation-{question.id}")
-        label = w.HTML(f"<b>{question.text}</b>")
+        label = w.HTML(f"<b>{html.escape(question.text)}</b>")
         control.tooltip = question.text
         controls[question.id] = control
         rows.append(w.VBox([label, control]))
