@@ -15,6 +15,8 @@ from ketamine_course.content import CreditFactsError, credit_facts
 class RequireCreditFacts(Preprocessor):
     """Stops generate_assignment when content/credit.yaml is missing or invalid."""
 
+    enabled = True  # nbconvert runs a preprocessor only when it is enabled
+
     def preprocess(self, nb, resources):
         try:
             credit_facts()

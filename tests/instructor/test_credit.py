@@ -61,7 +61,32 @@ def test_generate_assignment_checks_the_credit_facts_first(credit_yaml):
     config = nbgrader.course_config(REPO)
     assert config.GenerateAssignment.preprocessors[0] is release_check.RequireCreditFacts
     notebook = nbformat.v4.new_notebook()
-    assert release_check.RequireCreditFacts().preprocess(notebook, {})[0] is notebook
+    assert release_check.RequireCreditFacts()(notebook, {})[0] is notebook
     credit_yaml(None)
     with pytest.raises(CreditFactsError, match="no module may be published"):
-        release_check.RequireCreditFacts().preprocess(notebook, {})
+        release_check.RequireCreditFacts()(notebook, {})
+
+
+@pytest.mark.nbgrader
+def test_nbgrader_releases_nothing_while_the_credit_facts_are_invalid(tmp_path):
+    """A real generate_assignment, with a copy of the package whose credit.yaml sets no review within 3 years."""
+    import subprocess
+
+    from conftest import BIN, copy_course, course_env
+
+    package = tmp_path / "package"
+    shutil.copytree(REPO / "ketamine_course", package / "ketamine_course", ignore=shutil.ignore_patterns("__pycache__"))
+    credit_yaml = package / "ketamine_course" / "content" / "credit.yaml"
+    credit_yaml.write_text(credit_yaml.read_text().replace('review_by: "2027-12-01"', 'review_by: "2031-01-01"'))
+    course = copy_course(tmp_path / "course_root", only="ps0_start_here")
+    shutil.rmtree(course / "assignments")
+    result = subprocess.run(
+        [str(BIN / "nbgrader"), "generate_assignment", "ps0_start_here", "--force"],
+        cwd=course,
+        env=course_env(PYTHONPATH=str(package)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0 and "review at least every 3 years" in result.stderr
+    assert not (course / "assignments" / "ps0_start_here" / "start_here_check.ipynb").exists()
