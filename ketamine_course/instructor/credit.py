@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -183,6 +184,11 @@ def _scores(table, student: str, submissions: dict, root: Path) -> tuple:
     return scores, reasons
 
 
+def certificate_id(facts, student: str, name: str, completed: date) -> str:
+    """One id per learner and completion of this release, so issuing again replaces, never duplicates."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ketamine-course/{facts.release_date}/{student}/{name}/{completed}"))
+
+
 def issue_certificates(root: Path | None = None, key: str | None = None, out: Path | None = None) -> Issued:
     """A certificate for every learner in the gradebook who passed every assignment, and credit.csv."""
     root = Path(root or course_root()).resolve()
@@ -216,7 +222,12 @@ def issue_certificates(root: Path | None = None, key: str | None = None, out: Pa
             continue
         completed = max(s.graded for s in scores)
         record = certificate_page.new_record(
-            name, scores, completed, ISSUER if pem else UNSIGNED_ISSUER, answers.get("professional_id", "")
+            name,
+            scores,
+            completed,
+            ISSUER if pem else UNSIGNED_ISSUER,
+            answers.get("professional_id", ""),
+            certificate_id(facts, student["id"], name, completed),
         )
         signature = signing.sign(record, pem) if pem else None
         page = out / CERTIFICATES_FOLDER / f"{student['id']}-{record['id'][:8]}.html"

@@ -35,13 +35,15 @@ class Score:
         return 100.0 * self.points / self.max_points if self.max_points else 0.0
 
 
-def new_record(name: str, scores: list, completed: date, issued_by: str, professional_id: str = "") -> dict:
-    """The record a certificate carries: plain JSON data, the same whoever issues it."""
+def new_record(
+    name: str, scores: list, completed: date, issued_by: str, professional_id: str = "", certificate_id: str = ""
+) -> dict:
+    """The record a certificate carries: plain JSON data, the same whoever issues it (a fresh id unless given)."""
     facts = credit_facts()
     return {
         "format": FORMAT,
         "version": VERSION,
-        "id": str(uuid.uuid4()),
+        "id": certificate_id or str(uuid.uuid4()),
         "name": name,
         "professional_id": professional_id,
         "course": course_facts().title,
@@ -138,7 +140,7 @@ def page_html(record: dict, signature: dict | None) -> str:
 <p>completed every module of the course on {field("completed")} and passed each graded assessment
 (pass mark {field("pass-mark")} of the automatically graded points).
 Estimated time: {field("hours")} hours.</p>
-<table><thead><tr><th>Module assessment</th><th>Score</th><th>Graded</th></tr></thead>
+<table><thead><tr><th>Module assessment</th><th>Score</th><th>Date</th></tr></thead>
 <tbody>{rows}</tbody></table>
 <p>Issued {field("issued")}. Course evidence current to {field("evidence")}.
 Professional id: {field("professional-id")}.</p>

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from nbgrader.api import Gradebook
 
-from ketamine_course.storage import answer_store
+from ketamine_course.storage import answer_store, evaluation_record
 
 from conftest import REPO, nbgrader
 
@@ -95,6 +95,11 @@ def graded_course(tmp_path_factory):
         submit(course, "blank", released, assignment=name, name=fixture["notebook"])
         submit(course, "partial", released, fixture["partial"]["answers"], assignment=name, name=fixture["notebook"])
         submit(course, "student", released, fixture["right"], assignment=name, name=fixture["notebook"])
+        if name == "ps5_capstone":  # the course evaluation, submitted with the last assignment
+            evaluation_record.save(
+                {"certificate_name": "Dr Alex Morgan", "professional_id": "=GMC 1234567", "relevance": 5},
+                course / "submitted" / "student" / name,
+            )
 
     released = nbformat.read(course / "assignments" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     submit(course, "junkstore", released, raw_store="{this is not json")
@@ -289,15 +294,12 @@ def test_certificates_issued_from_the_gradebook_are_signed_and_verify(graded_cou
     import subprocess
     import sys
 
-    from ketamine_course.storage import evaluation_record
-
     from conftest import course_env
 
     course, _ = graded_course
-    evaluation_record.save(
-        {"certificate_name": "Dr Alex Morgan", "professional_id": "=GMC 1234567", "relevance": 5},
-        course / "submitted" / "perfect" / "ps5_capstone",
-    )
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submitted = gb.find_submission_notebook(FIXTURES["ps5_capstone"]["notebook"], "ps5_capstone", "student")
+        assert not submitted.flagged, "an evaluation handed in with the assignment is not a change to grading"
 
     def command(*args):
         return subprocess.run(
@@ -315,13 +317,15 @@ def test_certificates_issued_from_the_gradebook_are_signed_and_verify(graded_cou
     issued = command("issue-certificates", "--key", str(key))
     assert issued.returncode == 0, issued.stderr
     assert "Issued 1 signed certificate(s)" in issued.stdout
-    assert "student: not yet (no name" in issued.stdout and "blank: not yet (ps0_start_here scored 0%" in issued.stdout
+    assert "perfect: not yet (no name" in issued.stdout and "blank: not yet (ps0_start_here scored 0%" in issued.stdout
     rows = list(csv.DictReader(open(course / "reports" / "credit.csv", encoding="utf-8")))
     assert [(r["name"], r["professional_id"], r["student_id"], r["signed"]) for r in rows] == [
-        ("Dr Alex Morgan", "'=GMC 1234567", "perfect", "yes")
+        ("Dr Alex Morgan", "'=GMC 1234567", "student", "yes")
     ]
     assert float(rows[0]["hours"]) > 0 and rows[0]["completion_date"]
-    page = next((course / "reports" / "certificates").glob("perfect-*.html"))
+    again = command("issue-certificates", "--key", str(key))
+    assert again.returncode == 0 and list(csv.DictReader(open(course / "reports" / "credit.csv"))) == rows
+    [page] = (course / "reports" / "certificates").glob("student-*.html")  # issued again: replaced, not duplicated
     assert command("verify-certificate", str(page)).returncode == 1, "the course has published no key yet"
     checked = command("verify-certificate", str(page), "--trust", fingerprint)
     assert checked.returncode == 0 and "VALID" in checked.stdout
