@@ -9,7 +9,7 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades
 
-from ketamine_course.instructor import autograde_guard
+from ketamine_course.instructor import autograde_guard, release_check
 from ketamine_course.runtime import course_copy
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
@@ -40,6 +40,8 @@ c.ClearSolutions.text_stub = "Write your answer in the box above."
 # What was undone is logged, flagged in the gradebook and explained to the learner
 # (ketamine_course/instructor/autograde_guard.py).
 autograde_guard.protect(c)
+# No assignment is released while the course's credit facts (content/credit.yaml) are missing or invalid.
+release_check.protect_release(c)
 
 # A cell that runs longer than this is stopped and scores 0; the rest of the notebook is still graded.
 c.Execute.timeout = 30

@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "instructor.grade_passback",
     "instructor.exports",
     "instructor.item_analysis",
+    "instructor.credit",
     "workshop.commands",
 ]
 # The workshop server runs on Linux only (Unix accounts); elsewhere its commands are not loaded.

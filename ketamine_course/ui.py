@@ -88,6 +88,20 @@ def certificate():
     return certificate_panel()
 
 
+def course_card():
+    """The course's facts for credit: objectives, time, dates, team and disclosures, off-label use, pass mark."""
+    from ketamine_course.widgets.course_card import card_html
+
+    return HTML(card_html())
+
+
+def evaluation(beside_notebook: bool = False):
+    """The learner's evaluation of the course (beside_notebook: saved with the assignment, to be submitted)."""
+    from ketamine_course.widgets.evaluation_form import show
+
+    return show(beside_notebook)
+
+
 def us_eu_table():
     """Esketamine's US and EU rules side by side, filterable by topic and by jurisdiction."""
     from ketamine_course.widgets import regulatory_table

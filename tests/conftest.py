@@ -52,6 +52,26 @@ def learner_data_folder(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture
+def credit_yaml(tmp_path, monkeypatch):
+    """Replace content/credit.yaml for one test: call with its text, or None for a missing file."""
+    from ketamine_course import content
+
+    for loader in (content.course_facts, content.question_banks, content.assessments, content.reference_library):
+        loader()  # the other content files are read (and cached) from the real folder first
+
+    def use(text):
+        folder = tmp_path / "content-with-other-credit-facts"
+        folder.mkdir(exist_ok=True)
+        if text is not None:
+            (folder / "credit.yaml").write_text(text, encoding="utf-8")
+        monkeypatch.setattr(content, "CONTENT_DIR", folder)
+        content.credit_facts.cache_clear()
+
+    yield use
+    content.credit_facts.cache_clear()
+
+
 def all_notebooks() -> list:
     """Every committed notebook: the teaching modules, the solutions and the released assignments."""
     return sorted(

@@ -42,7 +42,7 @@ FLOORS = {
 
 # What each floor may import from outside the standard library (None: anything).
 OUTSIDE_ALLOWED = {
-    "core": {"pydantic"},
+    "core": {"pydantic", "cryptography"},
     "content": {"pydantic", "yaml"},
     "storage": {"platformdirs", "filelock"},
     "runtime": {"nbgrader", "traitlets", "tqdm", "psutil"},

@@ -16,6 +16,7 @@ import yaml
 from ketamine_course.content.models import (
     Assessment,
     CourseFacts,
+    CreditFacts,
     DataSet,
     QuestionBank,
     ReferenceLibrary,
@@ -44,6 +45,42 @@ def _read_yaml(path: Path):
 def course_facts() -> CourseFacts:
     """The course's title, start page and disclaimer (`content/course.yaml`)."""
     return CourseFacts.model_validate(_read_yaml(CONTENT_DIR / "course.yaml"))
+
+
+class CreditFactsError(ContentError):
+    """The course's credit facts (credit.yaml) are missing or fail their schema: nothing may be published."""
+
+
+@lru_cache(maxsize=None)
+def credit_facts() -> CreditFacts:
+    """What continuing education asks of the course (`content/credit.yaml`), checked against the rest of it."""
+    path = CONTENT_DIR / "credit.yaml"
+    where = f"The course's credit facts ({path})"
+    try:
+        facts = CreditFacts.model_validate(_read_yaml(path))
+    except FileNotFoundError:
+        raise CreditFactsError(f"{where} are missing: no module may be published without them.") from None
+    except (yaml.YAMLError, ValueError) as error:
+        raise CreditFactsError(f"{where} are not valid, so no module may be published:\n{error}") from None
+    problems = _credit_problems(facts)
+    if problems:
+        raise CreditFactsError(f"{where} disagree with the course:\n" + "\n".join(f"- {p}" for p in problems))
+    return facts
+
+
+def _credit_problems(facts: CreditFacts) -> list:
+    """What credit.yaml says that the rest of the content contradicts."""
+    problems = []
+    modules = {m.module for m in facts.modules}
+    if modules != set(question_banks()):
+        problems.append(f"modules {sorted(modules)} are not the quiz banks' {sorted(question_banks())}")
+    if {m.assignment for m in facts.modules} != set(assessments()):
+        problems.append("every assessment needs one module entry")
+    known = {r.key for r in reference_library().references}
+    problems += [f"unknown reference {k}" for use in facts.off_label for k in use.refs if k not in known]
+    if facts.release_date < reference_library().evidence_current_to:
+        problems.append("release_date comes before the date the evidence is current to")
+    return problems
 
 
 @lru_cache(maxsize=None)

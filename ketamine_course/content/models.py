@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ketamine_course.core.schema import ItemId, Key, OptionId, Strict, require_known_objectives, require_unique
+from ketamine_course.core.signing import fingerprint
 
 # --- references ---------------------------------------------------------------------------
 
@@ -338,3 +339,130 @@ class CourseFacts(Strict):
     title: str = Field(min_length=1)
     start_page: str = Field(pattern=r"^course/[\w.-]+\.ipynb$")
     disclaimer: str = Field(min_length=1)
+
+
+# --- credit: what continuing education asks of the course (content/credit.yaml) -------------------
+
+REVIEW_AT_LEAST_EVERY_DAYS = 3 * 365 + 1  # three years, one of them a leap year
+
+
+class ModuleTime(Strict):
+    module: Key
+    notebook: str = Field(pattern=r"^course/\d\d_[\w.-]+\.ipynb$")
+    assignment: Key
+    minutes: int = Field(gt=0, le=600)
+
+
+class TimeRates(Strict):
+    """The basis of the time estimate: minutes per thing a learner does, and reading speed."""
+
+    words_per_minute: int = Field(gt=0)
+    quick_check: float = Field(gt=0)
+    interactive: float = Field(gt=0)
+    graded_item: float = Field(gt=0)
+    reflection: float = Field(gt=0)
+
+
+class FinancialRelationship(Strict):
+    company: str = Field(min_length=1)
+    relationship: str = Field(min_length=1)  # e.g. "speaker's fees", "shares"
+    mitigation: str = Field(min_length=1)  # how the content was kept independent of it
+
+
+class TeamMember(Strict):
+    role: str = Field(min_length=1)
+    name: Optional[str] = None  # the course names roles; a name only where a person agreed to be named
+    contribution: str = Field(min_length=1)
+    financial_relationships: Union[Literal["none"], list[FinancialRelationship]]
+
+    @field_validator("financial_relationships")
+    @classmethod
+    def _stated(cls, value):
+        if value != "none" and not value:
+            raise ValueError('write "none" when there are no financial relationships; never leave the list empty')
+        return value
+
+
+class OffLabelUse(Strict):
+    use: str = Field(min_length=1)
+    status: Literal["off-label", "licensed"]
+    jurisdictions: list[Literal["US", "EU", "UK"]] = Field(min_length=1)
+    note: str = Field(min_length=1)
+    refs: list[Key] = Field(min_length=1)
+
+
+class Accreditation(Strict):
+    status: Literal["not accredited", "accredited"]
+    statement: str = Field(min_length=1)
+    provider: Optional[str] = None
+    activity_id: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _named_when_accredited(self):
+        if self.status == "accredited" and not (self.provider and self.activity_id):
+            raise ValueError("an accredited course names its provider and activity_id")
+        return self
+
+
+class SigningKey(Strict):
+    """A public key the course owner publishes; certificates it signed verify without --trust."""
+
+    owner: str = Field(min_length=1)
+    public_key: str = Field(min_length=44, max_length=44)  # 32 raw bytes, base64
+    fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _fingerprint_of_key(self):
+        if fingerprint(self.public_key) != self.fingerprint:
+            raise ValueError("the fingerprint is not that of the public key")
+        return self
+
+
+class EvaluationQuestion(Strict):
+    id: Key
+    type: Literal["scale", "choice", "text", "hours"]
+    text: str = Field(min_length=1)
+    options: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _options_for_choice(self):
+        if (self.type == "choice") != bool(self.options):
+            raise ValueError(f"{self.id}: a choice has options, and only a choice")
+        return self
+
+
+class CreditFacts(Strict):
+    """`content/credit.yaml`: what an accrediting body asks to see before a learner starts."""
+
+    release_date: date
+    review_by: date
+    time_basis: str = Field(min_length=1)
+    time_rates: TimeRates
+    modules: list[ModuleTime] = Field(min_length=1)
+    pass_mark: float = Field(ge=50, le=100)
+    team: list[TeamMember] = Field(min_length=2)
+    disclosure_period_months: int = Field(ge=12)
+    commercial_support: Union[Literal["none"], list[str]]
+    off_label: list[OffLabelUse] = Field(min_length=1)
+    accreditation: Accreditation
+    signing_keys: list[SigningKey] = Field(default_factory=list)
+    evaluation: list[EvaluationQuestion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.review_by <= self.release_date:
+            raise ValueError("review_by must come after release_date")
+        if (self.review_by - self.release_date).days > REVIEW_AT_LEAST_EVERY_DAYS:
+            raise ValueError("review_by is more than three years after release_date: review at least every 3 years")
+        require_unique([m.module for m in self.modules], "credit modules")
+        require_unique([q.id for q in self.evaluation], "evaluation questions")
+        return self
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(m.minutes for m in self.modules)
+
+    @property
+    def hours(self) -> float:
+        """Credit hours: the total time, rounded down to a quarter hour."""
+        return (self.total_minutes // 15) / 4

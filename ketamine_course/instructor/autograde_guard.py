@@ -39,7 +39,8 @@ NBGRADER_FIELDS = ("grade", "solution", "locked", "task", "points", "grade_id")
 # nbgrader's record of the submission time: kept (release_feedback reads it from the feedback folder).
 NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
 # Files a learner's own folder makes while they work: removed before grading without a report.
-COURSE_BYPRODUCTS = ("answers.unreadable-*.json",)
+# The course evaluation travels with the last assignment (storage/evaluation_record.py) but is never graded.
+COURSE_BYPRODUCTS = ("answers.unreadable-*.json", "evaluation.json", "evaluation.unreadable-*.json")
 
 
 def protect(c) -> None:

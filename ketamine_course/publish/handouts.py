@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ketamine_course.content import course_facts
+from ketamine_course.content import course_facts, credit_facts
 from ketamine_course.content.citations import evidence_date
 from ketamine_course.core.errors import CourseError
 from ketamine_course.publish.reader import LAB_ONLY_TAG, module_title, reading_version
@@ -250,7 +250,10 @@ def export_module(notebook_path: Path, work_dir: Path, data_dir: Path, out_dir: 
 
 
 def export_handouts(course_folder: Path, out_dir: Path, stream=None) -> list:
-    """Export every module; a module that fails is reported and the others still export."""
+    """Export every module; a module that fails is reported and the others still export.
+
+    Nothing is exported while the course's credit facts (content/credit.yaml) are missing or invalid."""
+    credit_facts()
     stream = stream or sys.stderr
     notebooks = module_notebooks(course_folder)
     today = date.today()

@@ -6,6 +6,7 @@ Voila serves the course/ folder on this computer only (127.0.0.1): its front pag
 modules, and the browser opens on Start here. Each page runs its notebook in a fresh kernel of its
 own, shows the prose, figures, patient cards and questions, and never the code. Nothing is saved
 in the notebooks; quick-check answers still go to the learner's progress, which runs in the kernel.
+Nothing is served while the course's credit facts (content/credit.yaml) are missing or invalid.
 Cells tagged `lab-only` (instructions for JupyterLab, such as "press Run All") are left out, and
 each page carries its module's title.
 
@@ -41,7 +42,7 @@ import tempfile
 import webbrowser
 from pathlib import Path
 
-from ketamine_course.content import course_facts
+from ketamine_course.content import course_facts, credit_facts
 from ketamine_course.runtime import ports
 
 DEFAULT_PORT = 8866
@@ -154,7 +155,8 @@ def open_in_browser(url: str) -> None:
 
 
 def serve(course_folder: Path, port: int, open_browser: bool) -> int:
-    """Run Voila on the course folder until Ctrl+C (or SIGTERM)."""
+    """Run Voila on the course folder until Ctrl+C (or SIGTERM); refused while credit.yaml is missing or invalid."""
+    credit_facts()
     from tornado.ioloop import IOLoop
     from voila.app import Voila
 

@@ -11,8 +11,17 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-LEFT_BEHIND = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".answers.lock", ".answers-*.tmp")
-LEARNERS_ANSWERS = ("answers*.json",)
+LEFT_BEHIND = (
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    ".answers.lock",
+    ".answers-*.tmp",
+    ".evaluation.lock",
+    ".evaluation-*.tmp",
+)
+LEARNERS_ANSWERS = ("answers*.json", "evaluation*.json")
 
 
 def copy_work(origin: Path, target: Path) -> Path:

@@ -4,14 +4,16 @@
 
 A certificate is issued only when every graded assignment of the course has a grade, recorded by
 nbgrader in the learner's private grading course (see grade_my_work.py), at or above the pass mark
-(80% of the automatically graded points unless the course sets KETAMINE_COURSE_PASS_MARK). It is
-an HTML page, and a PDF too when Chromium or Chrome is on the machine to print it.
+of content/credit.yaml. It is an HTML page, and a PDF too when Chromium or Chrome is on the machine to
+print it. It carries the hours, the dates, the scores and a unique id; made on the learner's own
+computer, it is unsigned and says so (signed certificates come from the course owner:
+`issue-certificates`). Anyone can check a certificate offline:
+
+    ketamine-course verify-certificate FILE [--trust FINGERPRINT]
 """
 
 from __future__ import annotations
 
-import hashlib
-import html
 import os
 import shutil
 import subprocess
@@ -19,24 +21,20 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ketamine_course.content import assessments, course_facts
-from ketamine_course.content.citations import evidence_date
+from ketamine_course.content import assessments, credit_facts
+from ketamine_course.core import signing
 from ketamine_course.core.errors import CourseError
 from ketamine_course.selfstudy.grade_my_work import recorded_grade
+from ketamine_course.storage import evaluation_record
 from ketamine_course.storage.paths import assignment_names, data_dir
-from ketamine_course.widgets.theme import LINE, PALETTE
+from ketamine_course.widgets import certificate_page
 
-DEFAULT_PASS_MARK = 80.0
+SELF_STUDY = "the learner's own computer (self-study)"
 
 
 def pass_mark() -> float:
-    """The pass mark in percent: KETAMINE_COURSE_PASS_MARK if the course sets it, else 80."""
-    configured = os.environ.get("KETAMINE_COURSE_PASS_MARK", "").strip()
-    try:
-        value = float(configured) if configured else DEFAULT_PASS_MARK
-    except ValueError:
-        value = DEFAULT_PASS_MARK
-    return min(max(value, 0.0), 100.0)
+    """The pass mark in percent: the one in content/credit.yaml."""
+    return credit_facts().pass_mark
 
 
 @dataclass
@@ -76,46 +74,15 @@ class NotEligible(CourseError):
     """The certificate cannot be made yet; the message says why."""
 
 
-def certificate_html(name: str, current: Standing, issued: date) -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(title)}</td><td>{grade.auto_score:g} / {grade.auto_max:g}</td>"
-        f"<td>{grade.percent:.0f}%</td><td>{grade.graded_at:%d %B %Y}</td></tr>"
-        for _, title, grade, _ in current.rows
-    )
-    record = ";".join(
-        f"{n}={g.auto_score:g}/{g.auto_max:g}@{g.graded_at:%Y-%m-%dT%H:%M:%S}" for n, _, g, _ in current.rows
-    )
-    code = hashlib.sha256(f"{name}|{issued.isoformat()}|{record}".encode()).hexdigest()[:12].upper()
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Certificate of completion: {html.escape(name)}</title>
-<style>
- @page {{ size: A4 landscape; margin: 12mm; }}
- body {{ font-family: Georgia, 'Times New Roman', serif; color: #1b1b1b; margin: 0; }}
- .frame {{ border: 6px double {PALETTE["blue"]}; padding: 28px 40px; margin: 12px; }}
- h1 {{ text-align: center; font-size: 30pt; margin: 0 0 4px; letter-spacing: 1px; }}
- .course {{ text-align: center; font-size: 16pt; margin: 0 0 18px; color: {PALETTE["blue"]}; }}
- .name {{ text-align: center; font-size: 26pt; font-style: italic; margin: 12px 0; }}
- p {{ text-align: center; font-size: 12pt; }}
- table {{ margin: 14px auto; border-collapse: collapse; font-family: Arial, sans-serif; font-size: 10.5pt; }}
- th, td {{ border-bottom: 1px solid {LINE}; padding: 4px 14px; text-align: left; }}
- .small {{ font-size: 9pt; color: #444; font-family: Arial, sans-serif; }}
-</style></head>
-<body><div class="frame">
-<h1>Certificate of completion</h1>
-<div class="course">{course_facts().title}</div>
-<p>This certifies that</p>
-<div class="name" id="learner-name">{html.escape(name)}</div>
-<p>completed every module of the course and passed each graded assessment
-(pass mark {current.pass_mark:g}% of the automatically graded points).</p>
-<table><thead><tr><th>Module assessment</th><th>Points</th><th>Score</th><th>Graded</th></tr></thead>
-<tbody>{rows}</tbody></table>
-<p>Issued {issued:%d %B %Y}. Course evidence current to {evidence_date()}.</p>
-<p class="small">Grades were given by nbgrader on the learner's own submissions. Written reflections are not
-included in the scores. This certificate records completion of an educational course; it is not a
-licence, credential or accreditation to prescribe or administer ketamine or esketamine.
-Record code {code}.</p>
-</div></body></html>
-"""
+def certificate_record(name: str, current: Standing, professional_id: str = "") -> dict:
+    """The record of a self-study certificate, from the recorded grades."""
+    today = date.today()
+    scores = [
+        certificate_page.Score(n, title, g.auto_score, g.auto_max, g.graded_at.date() if g.graded_at else today)
+        for n, title, g, _ in current.rows
+    ]
+    completed = max(s.graded for s in scores)
+    return certificate_page.new_record(name, scores, completed, SELF_STUDY, professional_id)
 
 
 def browser_for_pdf() -> str | None:
@@ -153,8 +120,10 @@ def print_pdf(page: Path, pdf: Path) -> bool:
     return pdf.exists() and pdf.stat().st_size > 0
 
 
-def make_certificate(name: str, out_dir: Path | None = None, pdf: bool = True, root=None) -> list:
-    """Write the certificate (HTML, and PDF where possible); refuse with reasons if not eligible."""
+def make_certificate(
+    name: str, out_dir: Path | None = None, pdf: bool = True, root=None, professional_id: str | None = None
+) -> list:
+    """Write the unsigned certificate (HTML, and PDF where possible); refuse with reasons if not eligible."""
     name = " ".join(name.split())
     if not name:
         raise NotEligible("Type your name as it should appear on the certificate.")
@@ -169,7 +138,10 @@ def make_certificate(name: str, out_dir: Path | None = None, pdf: bool = True, r
     issued = date.today()
     stem = "certificate-" + "".join(c if c.isalnum() else "-" for c in name).strip("-").lower() + f"-{issued}"
     page = out_dir / f"{stem}.html"
-    page.write_text(certificate_html(name, current, issued), encoding="utf-8")
+    if professional_id is None:
+        professional_id = evaluation_record.read().answers.get("professional_id", "")
+    record = certificate_record(name, current, " ".join(str(professional_id).split()))
+    page.write_text(certificate_page.page_html(record, None), encoding="utf-8")
     written = [page]
     if pdf and print_pdf(page, out_dir / f"{stem}.pdf"):
         written.append(out_dir / f"{stem}.pdf")
@@ -186,12 +158,42 @@ def cmd_certificate(args) -> int:
             "not graded yet" if grade is None else f"{grade.percent:.0f}% ({'passed' if passed else 'not yet passed'})"
         )
         print(f"{title}: {result}")
-    written = make_certificate(args.name or "", args.out, pdf=not args.no_pdf)
+    written = make_certificate(args.name or "", args.out, pdf=not args.no_pdf, professional_id=args.professional_id)
     for path in written:
         print(f"Certificate: {path}")
     if len(written) == 1 and not args.no_pdf:
         print("No PDF was made (no Chromium or Chrome here); open the HTML page and print it to PDF.")
     return 0
+
+
+def verify(path: Path, trust=()) -> tuple:
+    """(True when the certificate is intact, signed and trusted; what was found, in plain language)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        record, signature, shown = certificate_page.read_page(text)
+    except (OSError, UnicodeDecodeError) as error:
+        return False, [f"{path} could not be read ({error.__class__.__name__})."]
+    except certificate_page.NotACertificate as problem:
+        return False, [f"{path} is not a certificate of this course: {problem}."]
+    found = [f"Certificate {record.get('id')} for {record.get('name')!r}, completed {record.get('completed')}."]
+    differing = certificate_page.shown_as_recorded(record, shown)
+    if differing:
+        return False, found + [f"Its page does not show what its record says: {', '.join(differing)} differ."]
+    if not signature:
+        return False, found + ["It is unsigned: it was made on the learner's own computer and cannot be confirmed."]
+    trusted = {k.fingerprint for k in credit_facts().signing_keys} | {t.strip().lower() for t in trust}
+    verdict = signing.check(record, signature, trusted)
+    lines = found + [verdict.reason]
+    if verdict.intact and not verdict.trusted:
+        lines.append("If the course owner gave you that fingerprint, check again with --trust FINGERPRINT.")
+    return verdict.ok, lines
+
+
+def cmd_verify_certificate(args) -> int:
+    ok, lines = verify(Path(args.file), args.trust or ())
+    print("\n".join(lines))
+    print("VALID" if ok else "NOT VERIFIED")
+    return 0 if ok else 1
 
 
 def add_commands(subparsers) -> None:
@@ -202,4 +204,11 @@ def add_commands(subparsers) -> None:
         ("--out", "folder for the certificate (default: your course data folder)"),
     ):
         parser.add_argument(option, help=meaning)
+    parser.add_argument("--professional-id", help="your professional registration number (optional)")
     parser.add_argument("--no-pdf", action="store_true", help="write the HTML page only")
+    check = subparsers.add_parser("verify-certificate", help="check a certificate's signature and figures, offline")
+    check.add_argument("file", help="the certificate's HTML page")
+    check.add_argument(
+        "--trust", action="append", metavar="FINGERPRINT", help="also accept this signing key (from the course owner)"
+    )
+    check.set_defaults(run=cmd_verify_certificate)

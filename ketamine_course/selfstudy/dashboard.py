@@ -266,7 +266,11 @@ def certificate_panel():
             for p in written
         )
         pdf_note = "" if len(written) > 1 else " No PDF could be made here: open the HTML page and print it to PDF."
-        status.value = status_html(f"Your certificate is ready, made from your recorded grades.{pdf_note}", CORRECT)
+        status.value = status_html(
+            "Your certificate is ready, made from your recorded grades. It is unsigned, because it was made on "
+            f"this computer; a signed certificate for credit comes from the course owner.{pdf_note}",
+            CORRECT,
+        )
         result.value = f"<p>{links}</p>{_frame(page.read_text(encoding='utf-8'), 560, 'Certificate')}"
 
     button.on_click(make)

@@ -14,6 +14,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+from ketamine_course.storage import evaluation_record
+
 from conftest import FIXTURES, REPO, edge_case_submissions, nbgrader, recorded_answers, submit
 
 # One worker: the scratch course is made once. Making it (every assignment generated, autograded and
@@ -56,6 +58,11 @@ def graded_course(tmp_path_factory):
         submit(course, "blank", name, released)
         submit(course, "partial", name, released, fixture["partial"]["answers"])
         submit(course, "student", name, released, fixture["right"])
+        if name == "ps5_capstone":  # the course evaluation, submitted with the last assignment
+            evaluation_record.save(
+                {"certificate_name": "Dr Alex Morgan", "professional_id": "=GMC 1234567", "relevance": 5},
+                course / "submitted" / "student" / name,
+            )
 
     released = nbformat.read(course / "assignments" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     for student, (notebook, answers, raw_store) in edge_case_submissions(released, ASSIGNMENT).items():
@@ -228,3 +235,51 @@ def test_validate_passes_the_solution(graded_course):
     solution = course / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     assert "Success" in nbgrader(course, "validate", str(solution)).stdout
     assert not (course / "solutions" / ASSIGNMENT / "answers.json").exists()
+
+
+@pytest.mark.kernel
+def test_certificates_issued_from_the_gradebook_are_signed_and_verify(graded_course, tmp_path):
+    """The course owner issues certificates from the autograded cohort: only passing learners with a name get
+    one, signed with a key kept outside the course; credit.csv lists them; verify-certificate checks them."""
+    import subprocess
+    import sys
+
+    from conftest import course_env
+
+    course, _ = graded_course
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submitted = gb.find_submission_notebook(FIXTURES["ps5_capstone"]["notebook"], "ps5_capstone", "student")
+        assert not submitted.flagged, "an evaluation handed in with the assignment is not a change to grading"
+
+    def command(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "ketamine_course.cli", *args],
+            cwd=course,
+            env=course_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    key = tmp_path / "owner.pem"
+    made = command("make-signing-key", "--out", str(key))
+    fingerprint = made.stdout.split("fingerprint: ")[1].split()[0]
+    issued = command("issue-certificates", "--key", str(key))
+    assert issued.returncode == 0, issued.stderr
+    assert "Issued 1 signed certificate(s)" in issued.stdout
+    assert "perfect: not yet (no name" in issued.stdout and "blank: not yet (ps0_start_here scored 0%" in issued.stdout
+    rows = list(csv.DictReader(open(course / "reports" / "credit.csv", encoding="utf-8")))
+    assert [(r["name"], r["professional_id"], r["student_id"], r["signed"]) for r in rows] == [
+        ("Dr Alex Morgan", "'=GMC 1234567", "student", "yes")
+    ]
+    assert float(rows[0]["hours"]) > 0 and rows[0]["completion_date"]
+    again = command("issue-certificates", "--key", str(key))
+    assert again.returncode == 0 and list(csv.DictReader(open(course / "reports" / "credit.csv"))) == rows
+    [page] = (course / "reports" / "certificates").glob("student-*.html")  # issued again: replaced, not duplicated
+    assert command("verify-certificate", str(page)).returncode == 1, "the course has published no key yet"
+    checked = command("verify-certificate", str(page), "--trust", fingerprint)
+    assert checked.returncode == 0 and "VALID" in checked.stdout
+    page.write_text(page.read_text().replace(">Dr Alex Morgan<", ">Dr Alexa Morgan<"), encoding="utf-8")
+    assert command("verify-certificate", str(page), "--trust", fingerprint).returncode == 1
+    exported = command("export-evaluations")
+    assert exported.returncode == 0 and "Exported 1 evaluation(s)" in exported.stdout

@@ -82,18 +82,19 @@ def test_partial_then_full_marks_a_second_run_replaces_the_grade_and_earns_the_c
     assert snapshot(copy) == before, "answers are never overwritten"
     written = certificate.make_certificate("  Dr   Sam Lee ", root=root)
     page = written[0].read_text()
-    assert "Dr Sam Lee" in page and "100%" in page and "1 December 2026" in page and "Record code" in page
+    assert "Dr Sam Lee" in page and "100%" in page and "1 December 2026" in page and "Certificate id" in page
+    verified, found = certificate.verify(written[0])
+    assert "Unsigned." in page and not verified and "unsigned" in found[-1]
     assert "Start here: graded check" in page
     if certificate.browser_for_pdf():
         assert written[-1].suffix == ".pdf" and written[-1].read_bytes().startswith(b"%PDF")
 
 
-def test_the_pass_mark_can_be_raised_by_the_course(learner, monkeypatch):
+def test_the_pass_mark_is_credit_yamls(learner, monkeypatch):
     root, _ = learner
-    monkeypatch.setenv("KETAMINE_COURSE_PASS_MARK", "101")  # clamped to 100: full marks still pass
+    stricter = certificate.credit_facts().model_copy(update={"pass_mark": 100.0})
+    monkeypatch.setattr(certificate, "credit_facts", lambda: stricter)
     assert certificate.standing(root).eligible == (grade_my_work.recorded_grade(ASSIGNMENT).percent == 100)
-    monkeypatch.setenv("KETAMINE_COURSE_PASS_MARK", "not a number")
-    assert certificate.pass_mark() == 80.0
 
 
 def test_a_name_is_required(learner):

@@ -1,13 +1,16 @@
 """A clinician studying alone, in a real JupyterLab in headless Chromium: quick checks, the dashboard,
-Grade my work and the certificate (refused before passing, made after)."""
+Grade my work and the certificate (refused before passing, made after, unsigned), and the evaluation."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import yaml
 from lab_browser import open_notebook, question_box, run_all
 
 from ketamine_course import content
+from ketamine_course.selfstudy.certificate import verify as verify_certificate
 from ketamine_course.storage import answer_store
 
 from conftest import ARTIFACTS, REPO, copy_course
@@ -58,7 +61,7 @@ def test_self_study_journey_from_quick_checks_to_certificate(solo_lab, page):
 
     # 2. The dashboard shows the change, by module and by objective, with a review link.
     open_notebook(page, url, token, "course/my_progress.ipynb", "solo-dashboard")
-    run_all(page, 3, ".kc-progress, .kc-grade-my-work, .kc-certificate-panel")
+    run_all(page, 4, ".kc-progress, .kc-grade-my-work, .kc-certificate-panel, .kc-evaluation")
     dashboard = page.locator(".kc-progress")
     assert "You have answered 2 of" in dashboard.inner_text()
     assert dashboard.locator("img[alt^='Bar chart']").count() == 2, "the matplotlib charts are shown"
@@ -110,3 +113,17 @@ def test_self_study_journey_from_quick_checks_to_certificate(solo_lab, page):
     pages = list((data / "certificates").glob("*.html"))
     assert len(pages) == 1 and "Dr Robin Okafor" in pages[0].read_text()
     page.screenshot(path=str(ARTIFACTS / "dashboard_certificate.png"), full_page=False)
+
+    # 6. Made on the learner's own computer, it says it is unsigned, and verification says so too.
+    assert "Unsigned." in certificate.locator("body").inner_text()
+    assert "unsigned" in verify_certificate(pages[0])[1][-1]
+
+    # 7. The evaluation at the end is saved in the learner's data folder, to be sent with the certificate.
+    form = page.locator(".kc-evaluation")
+    form.scroll_into_view_if_needed()
+    form.locator(".kc-evaluation-objectives_met").get_by_role("radio", name="4 · agree").check()
+    form.locator(".kc-evaluation-professional_id input").fill("GMC 7654321")
+    form.get_by_role("button", name="Save my evaluation").click()
+    form.get_by_text("your evaluation is saved").wait_for()
+    saved = json.loads((data / "evaluation.json").read_text())["answers"]
+    assert saved == {"objectives_met": 4, "professional_id": "GMC 7654321"}
