@@ -137,8 +137,8 @@ def page_html(record: dict, signature: dict | None) -> str:
 <div class="course">{field("course")}</div>
 <p>This certifies that</p>
 <div class="name" id="learner-name">{field("name")}</div>
-<p>completed every module of the course on {field("completed")} and passed each graded assessment
-(pass mark {field("pass-mark")} of the automatically graded points).
+<p>passed the graded assessment of every module of the course (pass mark {field("pass-mark")} of the
+automatically graded points), the last of them graded on {field("completed")}.
 Estimated time: {field("hours")} hours.</p>
 <table><thead><tr><th>Module assessment</th><th>Score</th><th>Date</th></tr></thead>
 <tbody>{rows}</tbody></table>

@@ -54,7 +54,7 @@ def facts_lines() -> list:
             "Estimated time",
             [f"{banks[m.module].title}: about {_hours(m.minutes)}" for m in facts.modules]
             + [
-                f"Whole course: about {_hours(facts.total_minutes)} ({facts.hours:g} hours of credit). {facts.time_basis}"
+                f"Whole course: about {_hours(facts.total_minutes)} (estimated {facts.hours:g} hours; no credit is designated). {facts.time_basis}"
             ],
         ),
         (

@@ -66,8 +66,8 @@ def test_a_key_the_course_has_not_published_is_not_accepted_unless_trusted(tmp_p
         ("score", "10.5 / 12 (88%)", "12 / 12 (100%)"),
         (
             "date",
-            'completed every module of the course on <span data-field="completed">1 December 2026',
-            'completed every module of the course on <span data-field="completed">1 November 2026',
+            'the last of them graded on <span data-field="completed">1 December 2026',
+            'the last of them graded on <span data-field="completed">1 November 2026',
         ),
         ("hours", f'<span data-field="hours">{HOURS:g}<', '<span data-field="hours">40<'),
     ],

@@ -22,7 +22,7 @@ def test_the_start_here_card_shows_every_fact_in_plain_language():
         "Released 1 December 2026",
         "reviewed by 1 December 2027",
         "evidence is current to 1 December 2026",
-        f"{facts.hours:g} hours of credit",
+        f"estimated {facts.hours:g} hours; no credit is designated",
         f"passed at {facts.pass_mark:g}%",
         "Course clinical author",
         "no financial relationships to disclose",
