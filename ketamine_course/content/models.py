@@ -464,5 +464,14 @@ class CreditFacts(Strict):
 
     @property
     def hours(self) -> float:
-        """Credit hours: the total time, rounded down to a quarter hour."""
+        """The estimated hours: the total time, rounded down to a quarter hour."""
         return (self.total_minutes // 15) / 4
+
+    def overdue_review(self, today: date) -> str:
+        """Why no certificate may be made on `today` because the course is past its review date; '' if it is not."""
+        if today <= self.review_by:
+            return ""
+        return (
+            f"The course was due for review by {self.review_by}: no certificate can be made for it until it is "
+            "reviewed and review_by in content/credit.yaml is moved on."
+        )

@@ -193,11 +193,8 @@ def issue_certificates(root: Path | None = None, key: str | None = None, out: Pa
     """A certificate for every learner in the gradebook who passed every assignment, and credit.csv."""
     root = Path(root or course_root()).resolve()
     facts = credit_facts()
-    if date.today() > facts.review_by:
-        raise CreditError(
-            f"The course was due for review by {facts.review_by}: credit cannot be given for it until it is "
-            "reviewed and review_by in content/credit.yaml is moved on."
-        )
+    if overdue := facts.overdue_review(date.today()):
+        raise CreditError(overdue)
     pem = read_signing_key(key, root)
     if not has_gradebook(root):
         raise CreditError("The course has no gradebook yet: autograde the learners' submissions first.")

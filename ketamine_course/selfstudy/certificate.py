@@ -127,6 +127,8 @@ def make_certificate(
     name = " ".join(name.split())
     if not name:
         raise NotEligible("Type your name as it should appear on the certificate.")
+    if overdue := credit_facts().overdue_review(date.today()):
+        raise NotEligible(overdue)
     current = standing(root)
     if not current.eligible:
         raise NotEligible(

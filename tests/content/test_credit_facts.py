@@ -99,3 +99,10 @@ def test_every_pass_mark_the_text_states_is_credit_yamls():
     texts = [REPO / "README.md", *sorted((REPO / "course").glob("*.ipynb"))]
     stated = {(p.name, m) for p in texts for m in re.findall(r"pass mark \((\d+)%", p.read_text(encoding="utf-8"))}
     assert stated and all(float(mark) == content.credit_facts().pass_mark for _, mark in stated), stated
+
+
+def test_no_certificate_after_the_review_date():
+    facts = content.credit_facts()
+    assert facts.overdue_review(facts.review_by) == ""
+    late = facts.review_by.replace(year=facts.review_by.year + 1)
+    assert f"due for review by {facts.review_by}" in facts.overdue_review(late)
