@@ -385,7 +385,7 @@ class TeamMember(Strict):
 
 class OffLabelUse(Strict):
     use: str = Field(min_length=1)
-    status: Literal["off-label", "licensed"]
+    status: Literal["off-label", "licensed", "investigational"]
     jurisdictions: list[Literal["US", "EU", "UK"]] = Field(min_length=1)
     note: str = Field(min_length=1)
     refs: list[Key] = Field(min_length=1)
