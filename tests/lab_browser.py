@@ -88,3 +88,47 @@ def answer_item(page, item, value):
         field.fill(value)
         field.press("Tab")
     status.get_by_text("Saved").wait_for()
+
+
+# ---------------------------------------------------------------- accessibility (axe-core)
+
+SERIOUS = ("serious", "critical")
+
+
+def wait_until_settled(page, quiet_ms=1000, cap_ms=20_000) -> None:
+    """Wait until the page has stopped changing for `quiet_ms` (widgets, Output areas and images arrive
+    after the page itself), at most `cap_ms`."""
+    page.evaluate(
+        """([quiet, cap]) => new Promise(resolve => {
+             let timer;
+             const observer = new MutationObserver(() => restart());
+             const done = () => { observer.disconnect(); resolve(); };
+             const restart = () => { clearTimeout(timer); timer = setTimeout(done, quiet); };
+             observer.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+             restart();
+             setTimeout(done, cap);
+           })""",
+        [quiet_ms, cap_ms],
+    )
+
+
+def axe_violations(page, context=None) -> list:
+    """axe-core's serious and critical violations on the page (or within `context`, a CSS selector or
+    axe context), each as one readable line: rule, impact, what it asks, and the first elements."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=context, options={"resultTypes": ["violations"]})
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(f"{n['target']} {n.get('failureSummary', '')[:300]}" for n in v["nodes"][:3])
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+def axe_report(page, context=None) -> dict:
+    """Every violation axe-core finds, by rule: {rule: (impact, number of elements)}."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=context, options={"resultTypes": ["violations"]})
+    return {v["id"]: (v["impact"], len(v["nodes"])) for v in results.response["violations"]}
