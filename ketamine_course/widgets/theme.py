@@ -46,6 +46,21 @@ CORRECT, PARTLY, WRONG, INFO = "✔", "◐", "✘", "ℹ"
 STOP, WARNING = "⛔", "⚠"
 
 
+def contrast_ratio(foreground: str, background: str = "#ffffff") -> float:
+    """WCAG 2.1's contrast ratio of two colours given as "#rgb" or "#rrggbb" (1 to 21; AA text needs 4.5)."""
+
+    def luminance(colour: str) -> float:
+        digits = colour.lstrip("#")
+        if len(digits) == 3:
+            digits = "".join(d * 2 for d in digits)
+        channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
 def status_html(text: str, symbol: str = INFO) -> str:
     """A status message for screen readers and eyes alike; `text` is HTML. symbol="" for none."""
     shown = f"{symbol} {text}" if symbol else text
