@@ -125,20 +125,27 @@ def choose_by_keys(page, select, label: str) -> None:
 
 
 def answer_by_keys(page, box, question, value) -> None:
-    """Answer one question (its box a locator) with Tab, Shift+Tab, Space, the arrow keys and typing only."""
+    """Answer one question (its box a locator) with Tab, Shift+Tab, Space, the arrow keys and typing only,
+    over any answer it shows."""
     if question.type == "single":
+        radios = box.get_by_role("radio")
         index = [o.id for o in question.options].index(value)
-        tab_to(page, box.get_by_role("radio").first)  # no option chosen yet: Tab stops at the first
-        page.keyboard.press("Space")
-        for _ in range(index):
-            page.keyboard.press("ArrowDown")  # moves to the next option and chooses it
+        chosen = radios.evaluate_all("rs => rs.findIndex(r => r.checked)")
+        tab_to(page, radios.nth(max(chosen, 0)))  # Tab stops at the chosen option, or the first if none is
+        if chosen < 0:
+            page.keyboard.press("Space")
+            chosen = 0
+        for _ in range(abs(index - chosen)):
+            page.keyboard.press("ArrowDown" if index > chosen else "ArrowUp")  # moves to an option and chooses it
     elif question.type == "multiple":
         for option in question.options:
-            if option.id in value:
-                tab_to(page, box.get_by_role("checkbox", name=option.text, exact=True))
+            checkbox = box.get_by_role("checkbox", name=option.text, exact=True)
+            if checkbox.is_checked() != (option.id in value):
+                tab_to(page, checkbox)
                 page.keyboard.press("Space")
     elif question.type == "numeric":
         tab_to(page, box.locator(".widget-text input"))
+        page.keyboard.press("Control+a")  # whatever the field held is typed over
         page.keyboard.type(f"{value['value']:g}" if isinstance(value["value"], float) else str(value["value"]))
         tab_to(page, box.locator(".widget-dropdown select"))
         choose_by_keys(page, box.locator(".widget-dropdown select"), value["unit"])
@@ -149,6 +156,7 @@ def answer_by_keys(page, box, question, value) -> None:
             choose_by_keys(page, position, steps[step_id])
     else:
         tab_to(page, box.locator("textarea"))
+        page.keyboard.press("Control+a")
         page.keyboard.type(value)
     check = box.get_by_role("button", name="Check my answer")
     if check.count():
