@@ -57,7 +57,7 @@ def references(notebook_file: str, module: str | None = None):
         bank = question_banks()[module]
         for q in bank.questions:
             keys += list(q.refs) + [r for o in getattr(q, "options", []) for r in o.refs]
-    return HTML("<h3>References</h3>" + reference_list_html(keys))
+    return HTML(theme.LINK_STYLE + "<h3>References</h3>" + reference_list_html(keys))
 
 
 def my_progress():

@@ -55,8 +55,8 @@ def _item_map_figure(analysis: Analysis) -> str:
     ax.axhline(0, color=PALETTE["black"], lw=0.6)
     points = [(s.difficulty, s.discrimination, s) for s in analysis.items if s.discrimination is not None]
     for x, y, s in points:
-        colour = PALETTE["vermillion"] if s.flags else PALETTE["blue"]
-        ax.scatter([x], [y], color=colour, s=36, zorder=3)
+        colour, marker = (PALETTE["vermillion"], "X") if s.flags else (PALETTE["blue"], "o")
+        ax.scatter([x], [y], color=colour, marker=marker, s=44 if s.flags else 36, zorder=3)
         ax.annotate(_short_id(s.item.id), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
     lowest = min([y for _, y, _ in points] + [-0.2])
     ax.set_xlim(0, 1)
@@ -67,7 +67,7 @@ def _item_map_figure(analysis: Analysis) -> str:
     return figure_html(
         fig,
         caption=(
-            f"Each dot is an item (red: flagged). Grey bands: too hard (below {TOO_HARD_BELOW:.2f}) and too easy "
+            f"Each dot is an item (a red cross: flagged). Grey bands: too hard (below {TOO_HARD_BELOW:.2f}) and too easy "
             f"(above {TOO_EASY_ABOVE:.2f}). Orange band: weak or negative discrimination (below "
             f"{WEAK_DISCRIMINATION_BELOW:.2f}). Good items sit in the white area, the higher the better."
         ),
@@ -89,7 +89,10 @@ def _choices_figure(stats: ItemStats) -> str:
     colours = [PALETTE["green"] if o in keyed else PALETTE["orange"] for o in stats.choices] + [PALETTE["grey"]]
     fig, ax = new_figure(6.0, 0.35 * len(labels) + 0.9)
     shares = [100 * n / stats.learners for n in counts]
-    ax.barh(labels[::-1], shares[::-1], color=colours[::-1])
+    hatches = ["" if o in keyed else "//" for o in stats.choices] + [".."]
+    bars = ax.barh(labels[::-1], shares[::-1], color=colours[::-1], edgecolor="white")
+    for bar, hatch in zip(bars, hatches[::-1]):
+        bar.set_hatch(hatch)
     for y, (share, n) in enumerate(zip(shares[::-1], counts[::-1])):
         ax.text(share + 1, y, f"{n}", va="center", fontsize=8)
     ax.set_xlim(0, 105)
@@ -98,7 +101,7 @@ def _choices_figure(stats: ItemStats) -> str:
     )
     return figure_html(
         fig,
-        caption="Green: a right option; orange: a wrong option; grey: learners who gave no answer.",
+        caption="Green, plain: a right option; orange, striped: a wrong option; grey, dotted: learners who gave no answer.",
         alt=f"Bar chart of the options chosen for {stats.item.id}: "
         + "; ".join(f"option {o} {'(right) ' if o in keyed else ''}{n} learners" for o, n in stats.choices.items())
         + f"; no answer {stats.learners - stats.answered}",

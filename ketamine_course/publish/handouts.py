@@ -140,7 +140,7 @@ PAGE_CSS = """
 .kc-s-options li { margin: 3px 0; }
 .kc-s-label { color: #444; margin-right: 0.4em; }
 .kc-s-field { display: inline-block; min-width: 6em; border: 1px solid #999; border-radius: 3px; padding: 1px 6px; }
-.kc-s-placeholder { color: #777; font-style: italic; }
+.kc-s-placeholder { color: #666; font-style: italic; }
 .kc-s-tall { min-width: 60%; min-height: 4em; vertical-align: top; }
 .kc-s-button { align-self: flex-start; border: 1px solid #777; border-radius: 3px; padding: 2px 10px;
                background: #eee; color: #222; }

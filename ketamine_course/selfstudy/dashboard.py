@@ -19,6 +19,7 @@ from ketamine_course.core.errors import CourseError
 from ketamine_course.selfstudy import certificate, grade_my_work, progress_report
 from ketamine_course.storage import progress_record
 from ketamine_course.storage.paths import assignment_names
+from ketamine_course.widgets import theme
 from ketamine_course.widgets.theme import CORRECT, INFO, WRONG, panel, status_html
 
 
@@ -64,9 +65,7 @@ def _module_table(report) -> str:
 
 def _button(description: str, tooltip: str, style: str = "", **extra) -> w.Button:
     """A dashboard button as wide as its words."""
-    return w.Button(
-        description=description, tooltip=tooltip, button_style=style, layout=w.Layout(width="auto"), **extra
-    )
+    return theme.button(description, style, tooltip=tooltip, layout=w.Layout(width="auto"), **extra)
 
 
 def progress_panel(compact: bool = False):
@@ -78,14 +77,14 @@ def progress_panel(compact: bool = False):
     notice.add_class("kc-progress-notice")
     refresh = _button("Refresh my progress", "Read your latest answers from every module", "info", icon="refresh")
     reset = _button("Reset my progress…", "Start again (asks first)")
-    fresh = w.Button(
-        description="Start fresh",
-        button_style="warning",
+    fresh = theme.button(
+        "Start fresh",
+        "warning",
         layout=w.Layout(display="none", width="auto"),
         tooltip="Keep the unreadable file aside and start recording again",
     )
     confirm_text = w.HTML()
-    confirm_yes = w.Button(description="Yes, reset", button_style="danger")
+    confirm_yes = theme.button("Yes, reset", "danger")
     confirm_no = w.Button(description="Cancel")
     confirm = w.HBox([confirm_text, confirm_yes, confirm_no], layout=w.Layout(display="none"))
     confirm.add_class("kc-reset-confirm")

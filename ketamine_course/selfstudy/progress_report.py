@@ -237,6 +237,8 @@ def module_chart(report: Report):
         [100 * m.answered / m.total if m.total else 0 for m in report.modules],
         height=0.38,
         color=PALETTE["sky"],
+        hatch="//",  # the two series differ by pattern as well as by colour
+        edgecolor="white",
         label="checks answered",
     )
     axes.barh(
@@ -270,11 +272,15 @@ def objective_chart(report: Report):
         "Review": PALETTE["vermillion"],
         "Secure": PALETTE["green"],
     }
+    status_hatch = {"Not started": "..", "In progress": "//", "Review": "xx", "Secure": ""}  # not colour alone
     positions = range(len(rows))
     axes.barh(positions, [100 * o.answered / o.total if o.total else 0 for o in rows], height=0.8, color="#e6e6e6")
-    axes.barh(
+    bars = axes.barh(
         positions, [100 * (o.score or 0) for o in rows], height=0.45, color=[status_colour[o.status] for o in rows]
     )
+    for bar, row in zip(bars, rows):
+        bar.set_hatch(status_hatch[row.status])
+        bar.set_edgecolor("white")
     for position, row in zip(positions, rows):
         if row.status == "Review" and not row.score:  # a score of 0 still shows, as a tick
             axes.plot([0.8], [position], marker="|", markersize=9, color=status_colour["Review"])
@@ -283,8 +289,11 @@ def objective_chart(report: Report):
     axes.set_xlim(0, 100)
     axes.axvline(100 * REVIEW_BELOW, color=MUTED, linestyle=":", linewidth=1)
     axes.set_xlabel("grey bar: % of checks answered · coloured bar: % score on them · dotted line: review below")
-    axes.set_title("By learning objective (colour shows the status)", fontsize=11)
-    handles = [Patch(color=colour, label=status) for status, colour in status_colour.items()]
+    axes.set_title("By learning objective (colour and pattern show the status)", fontsize=11)
+    handles = [
+        Patch(facecolor=colour, hatch=status_hatch[status], edgecolor="white", label=status)
+        for status, colour in status_colour.items()
+    ]
     axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     figure.tight_layout()
     return figure

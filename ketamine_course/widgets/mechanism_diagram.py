@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from ketamine_course.content import dataset
 from ketamine_course.content.citations import inline_html
+from ketamine_course.widgets import theme
 from ketamine_course.widgets.figures import png_html
 from ketamine_course.widgets.theme import MUTED, PALETTE
 
@@ -142,7 +143,7 @@ class WalkThrough:
         self.steps = steps()
         self.stepper = Stepper(len(self.steps))
         self.previous_button = w.Button(description="◀ Previous", tooltip="Go back one step")
-        self.next_button = w.Button(description="Next ▶", button_style="info", tooltip="Go forward one step")
+        self.next_button = theme.button("Next ▶", "info", tooltip="Go forward one step")
         self.diagram = w.HTML()
         self.panel = w.HTML()
         self.previous_button.on_click(lambda _: self.move(-1))

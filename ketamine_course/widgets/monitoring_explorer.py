@@ -17,6 +17,7 @@ from IPython.display import HTML
 from ketamine_course.content import monitoring_scenarios, regulatory_comparison
 from ketamine_course.content.citations import inline_html
 from ketamine_course.core import monitoring
+from ketamine_course.widgets import theme
 from ketamine_course.widgets.theme import CORRECT, PALETTE, PANEL_CSS, WRONG, card_html, panel, status_html
 
 
@@ -154,7 +155,7 @@ def show(scenario_id: str | None = None):
         )
         for a in monitoring.ACTIONS
     ]
-    next_button = w.Button(description="Next step ▶", button_style="info", disabled=True)
+    next_button = theme.button("Next step ▶", "info", disabled=True)
     restart = w.Button(description="Restart scenario", tooltip="Start this scenario again from baseline")
     state = {"session": monitoring.Session(library.scenario(picker.value))}
 

@@ -380,7 +380,7 @@ class Plot:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         buffer = io.BytesIO()
-        # Fast, light compression: the PNG is re-sent on every slider move.
+        # Fast, light compression: the PNG is re-sent on every change of a setting.
         FigureCanvasAgg(self.fig).print_png(buffer, pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
 
@@ -399,14 +399,23 @@ class Explorer:
             style={"description_width": "initial"},
             layout=w.Layout(width="420px"),
         )
-        slider = {"continuous_update": False, "style": {"description_width": "initial"}}
-        self.dose_kg = w.FloatSlider(value=0.5, min=0.1, max=2.0, step=0.05, description="Dose (mg/kg)", **slider)
-        doses = parameters().esketamine_doses
-        self.dose_mg = w.SelectionSlider(
-            options=list(doses), value=doses[len(doses) // 2], description="Dose (mg)", **slider
+        # Number fields and a list, not sliders: an ipywidgets slider's handle has no accessible name, and a
+        # number is typed, or stepped with the arrow keys, just as well.
+
+        def field():  # each control its own layout: the redraw shows and hides them one by one
+            return {"style": {"description_width": "initial"}, "layout": w.Layout(width="240px")}
+
+        self.dose_kg = w.BoundedFloatText(
+            value=0.5, min=0.1, max=2.0, step=0.05, description="Dose (mg/kg)", continuous_update=False, **field()
         )
-        self.weight = w.IntSlider(value=70, min=40, max=150, step=1, description="Body weight (kg)", **slider)
-        self.infusion = w.IntSlider(value=40, min=10, max=100, step=5, description="Infusion time (min)", **slider)
+        doses = parameters().esketamine_doses
+        self.dose_mg = w.Dropdown(options=list(doses), value=doses[len(doses) // 2], description="Dose (mg)", **field())
+        self.weight = w.BoundedIntText(
+            value=70, min=40, max=150, step=1, description="Body weight (kg)", continuous_update=False, **field()
+        )
+        self.infusion = w.BoundedIntText(
+            value=40, min=10, max=100, step=5, description="Infusion time (min)", continuous_update=False, **field()
+        )
         self.output = w.HTML()
         self.output.add_class("kc-figure")
         self.plot = Plot()

@@ -17,11 +17,12 @@ from ketamine_course.content.citations import inline_html
 from ketamine_course.core import scoring
 from ketamine_course.runtime import nbgrader
 from ketamine_course.storage import answer_store, progress_record
-from ketamine_course.widgets.theme import CORRECT, INFO, MUTED, PARTLY, WRONG, panel, status_html
+from ketamine_course.widgets import theme
+from ketamine_course.widgets.theme import CORRECT, INFO, LINK_STYLE, MUTED, PARTLY, WRONG, panel, status_html
 
 # Long answer options wrap instead of overlapping (ipywidgets gives radio labels one fixed line).
 STYLE = (
-    "<style>.kc-question .widget-radio-box label, .kc-question .widget-checkbox label"
+    LINK_STYLE + "<style>.kc-question .widget-radio-box label, .kc-question .widget-checkbox label"
     "{white-space:normal;height:auto;line-height:1.35;margin:3px 0;align-items:flex-start}"
     ".kc-question .widget-checkbox{height:auto}"
     ".kc-question .widget-radio-box input, .kc-question .widget-checkbox input{margin-top:3px}</style>"
@@ -241,9 +242,7 @@ def formative(question_id: str):
     if q.type == "single":
         answer_input.observe(show_feedback)
     else:
-        check = w.Button(
-            description="Check my answer", button_style="info", tooltip="Show whether your answer is right, and why"
-        )
+        check = theme.button("Check my answer", "info", tooltip="Show whether your answer is right, and why")
         check.on_click(show_feedback)
         children.append(check)
     children.append(feedback)

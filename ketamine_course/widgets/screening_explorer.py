@@ -21,6 +21,7 @@ from ketamine_course.core.screening import (
     Verdict,
     evaluate,
 )
+from ketamine_course.widgets import theme
 from ketamine_course.widgets.theme import CORRECT, PALETTE, STOP, TEXT, WARNING, card_html, panel
 
 DISCLAIMER = (
@@ -168,9 +169,9 @@ class ScreeningForm:
         }
         self.child_pugh = self._choice(liver, "Liver", style)
         self.renal = self._choice(kidneys, "Kidneys", style)
-        self.button = w.Button(
-            description="Check this patient",
-            button_style="info",
+        self.button = theme.button(
+            "Check this patient",
+            "info",
             tooltip="Apply the screening rules and show the verdict with its reasons",
         )
         self.card = w.HTML()

@@ -36,8 +36,29 @@ TEXT = {
 MUTED = "#555"  # secondary text and reference lines (7.5:1 on white)
 LINE = "#bbb"  # panel borders and table rules
 
+# Links in the course's text are underlined, so that they stand out by more than their colour (JupyterLab's
+# and Voila's own style shows them in blue only). Every module's reference list and question carries it.
+LINK_STYLE = (
+    "<style>:is(.jp-RenderedHTMLCommon, .jupyter-widgets) a:is(:link, :visited){text-decoration:underline}</style>"
+)
+
 CORRECT, PARTLY, WRONG, INFO = "✔", "◐", "✘", "ℹ"
 STOP, WARNING = "⛔", "⚠"
+
+
+def contrast_ratio(foreground: str, background: str = "#ffffff") -> float:
+    """WCAG 2.1's contrast ratio of two colours given as "#rgb" or "#rrggbb" (1 to 21; AA text needs 4.5)."""
+
+    def luminance(colour: str) -> float:
+        digits = colour.lstrip("#")
+        if len(digits) == 3:
+            digits = "".join(d * 2 for d in digits)
+        channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 def status_html(text: str, symbol: str = INFO) -> str:
@@ -49,6 +70,27 @@ def status_html(text: str, symbol: str = INFO) -> str:
 # A panel: the thin grey frame around a question, an explorer or a dashboard section.
 PANEL_LAYOUT = {"border": f"1px solid {LINE}", "padding": "8px 12px", "margin": "8px 0"}
 PANEL_CSS = f"border:{PANEL_LAYOUT['border']};padding:{PANEL_LAYOUT['padding']}"  # the frame as inline CSS
+
+
+# ipywidgets' own button colours carry white words at 2.2:1 to 3.7:1; the course's buttons take the TEXT
+# shade of a near hue instead (white on each at least 4.5:1).
+BUTTON_COLOURS = {
+    "primary": TEXT["blue"],
+    "info": TEXT["sky"],
+    "success": TEXT["green"],
+    "warning": TEXT["orange"],
+    "danger": TEXT["vermillion"],
+}
+BUTTON_TEXT = "#ffffff"
+
+
+def button(description: str, button_style: str = "", **options):
+    """An ipywidgets Button; with a button_style, in the course's darker colour for that style."""
+    import ipywidgets as w
+
+    if button_style:
+        options["style"] = {"button_color": BUTTON_COLOURS[button_style], "text_color": BUTTON_TEXT}
+    return w.Button(description=description, button_style=button_style, **options)
 
 
 def panel(children, *css_classes: str):

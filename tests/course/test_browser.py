@@ -2,16 +2,29 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.request
+from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
 from ketamine_course import content
 
 from conftest import ARTIFACTS, REPO, copy_course, nbgrader
-from lab_browser import answer_item, open_notebook, question_box, run_all
+from lab_browser import (
+    NAME_RULES,
+    SERIOUS,
+    answer_by_keys,
+    answer_item,
+    axe_violations,
+    open_notebook,
+    question_box,
+    run_all,
+    wait_until_settled,
+)
 from lab_server import jupyter_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one worker runs the browser modules
@@ -60,21 +73,26 @@ def test_student_answers_by_clicking_submits_and_gets_full_marks(lab, page, fixt
     run_all(page, len(items), ".kc-graded")
     for item in items:
         answer_item(page, item, fixture["right"][item.id])
+    page.screenshot(path=str(ARTIFACTS / f"{assignment}_answered.png"), full_page=False)
+    assert submit_and_autograde(page, root, assignment, notebook, "browser_student") == pytest.approx(
+        fixture["auto_points"]
+    )
+
+
+def submit_and_autograde(page, root, assignment, notebook, student) -> float:
+    """Save (Ctrl+S), submit the student's folder (notebook and answer store) to submitted/, autograde;
+    the notebook's score."""
     page.keyboard.press("Control+s")
     page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=30_000)
-    page.screenshot(path=str(ARTIFACTS / f"{assignment}_answered.png"), full_page=False)
-
-    # Submit: the student's folder (notebook and answer store) goes to submitted/, then autograde.
-    submitted = root / "submitted" / "browser_student" / assignment
+    submitted = root / "submitted" / student / assignment
     shutil.copytree(root / "assignments" / assignment, submitted, ignore=shutil.ignore_patterns(".*"))
-    assert (submitted / "answers.json").exists(), "the clicks were saved beside the notebook"
-    nbgrader(root, "db", "student", "add", "browser_student")
-    nbgrader(root, "autograde", assignment, "--student", "browser_student", "--force")
+    assert (submitted / "answers.json").exists(), "the answers were saved beside the notebook"
+    nbgrader(root, "db", "student", "add", student)
+    nbgrader(root, "autograde", assignment, "--student", student, "--force")
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        graded = gb.find_submission_notebook(notebook, assignment, "browser_student")
-        assert graded.score == pytest.approx(fixture["auto_points"])
+        return gb.find_submission_notebook(notebook, assignment, student).score
 
 
 def test_server_refuses_requests_without_the_token(lab):
@@ -137,3 +155,71 @@ def test_no_code_is_shown_or_read_out_in_any_module_and_no_news_prompt(lab, page
             api(base, token, f"/api/kernels/{kernel['id']}", method="DELETE")
     page.screenshot(path=str(ARTIFACTS / "no_code_last_module.png"), full_page=False)
     assert page.get_by_text("official Jupyter news").count() == 0, "JupyterLab asks about news"
+
+
+# --- accessibility -------------------------------------------------------------------------------
+
+COURSE_NOTEBOOKS = sorted(p.name for p in (REPO / "course").glob("*.ipynb"))
+OUTPUTS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea"  # what the course renders in the notebook
+
+
+def course_calls(notebook_path) -> int:
+    """How many cells of a notebook show something: every code cell but the first, which imports."""
+    return sum(c.cell_type == "code" for c in nbformat.read(notebook_path, as_version=4).cells) - 1
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("notebook", COURSE_NOTEBOOKS)
+def test_what_every_module_renders_in_jupyterlab_has_no_serious_accessibility_violations(lab, page, notebook):
+    root, base, token = lab
+    open_notebook(page, base, token, f"course/{notebook}", f"a11y-{Path(notebook).stem}")
+    run_all(page, course_calls(root / "course" / notebook), ".jp-OutputArea-output")
+    wait_until_settled(page)
+    found = axe_violations(page, OUTPUTS)
+    assert not found, "\n".join(found)
+
+
+def right_answer(question):
+    """A quick check's right answer, from its question bank (a reflection: some words)."""
+    if question.type == "single":
+        return next(o.id for o in question.options if o.correct)
+    if question.type == "multiple":
+        return [o.id for o in question.options if o.correct]
+    if question.type == "numeric":
+        return {"value": question.answer.value, "unit": question.answer.unit}
+    if question.type == "ordering":
+        return list(question.order)
+    return "Blood pressure rises for a while, so it is checked, and someone else drives home."
+
+
+@pytest.mark.kernel
+def test_keyboard_only_quick_checks_and_assignment_reach_full_marks_every_control_named(lab, page):
+    """Start here's quick checks and its assignment, with Tab, Shift+Tab, Space, Enter, arrows and typing."""
+    root, base, token = lab
+    open_notebook(page, base, token, "course/00_start_here.ipynb", "keys-start")
+    questions = content.question_banks()["m0"].questions
+    run_all(page, len(questions), ".kc-formative", keyboard=True)
+    wait_until_settled(page)
+    assert axe_violations(page, OUTPUTS, rules=NAME_RULES, impacts=("minor", "moderate", *SERIOUS)) == []
+    for question in questions:
+        box = question_box(page, question.id)
+        answer_by_keys(page, box, question, right_answer(question))
+        verdict = r"^ℹ Compare your answer" if question.type == "reflection" else r"^✔ Correct"  # a full mark
+        box.locator(".kc-feedback [role=status]").filter(has_text=re.compile(verdict)).wait_for()
+
+    fixture = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / "ps0_start_here.yaml").read_text())
+    assignment, notebook = fixture["assignment"], fixture["notebook"]
+    items = content.assessments()[assignment].items
+    (root / "assignments" / assignment / "answers.json").unlink(missing_ok=True)  # unanswered, as released
+    open_notebook(page, base, token, f"assignments/{assignment}/{notebook}.ipynb", "keys-assignment")
+    run_all(page, len(items), ".kc-graded", keyboard=True)
+    wait_until_settled(page)
+    assert axe_violations(page, OUTPUTS, rules=NAME_RULES, impacts=("minor", "moderate", *SERIOUS)) == []
+    figures = page.locator(f"{OUTPUTS} img")
+    assert all(alt.strip() for alt in figures.evaluate_all("imgs => imgs.map(i => i.alt)")), "every figure has alt text"
+    for item in items:
+        box = question_box(page, item.id)
+        answer_by_keys(page, box, item, fixture["right"][item.id])
+        box.locator(".kc-status").get_by_text("Saved").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "keyboard_assignment_answered.png"), full_page=False)
+    assert submit_and_autograde(page, root, assignment, notebook, "keyboard_student") == fixture["auto_points"]

@@ -20,6 +20,7 @@ import nbformat
 import numpy as np
 import pytest
 import yaml
+from lab_browser import file_violations
 from nbgrader.api import Gradebook
 
 from ketamine_course import cli
@@ -378,6 +379,12 @@ def test_html_report_is_self_contained_and_explains_itself(simulated):
     for flag in item_statistics.FLAG_EXPLANATIONS:
         assert flag in page
     assert 'alt="Scatter plot of every item' in page
+
+
+@pytest.mark.browser
+def test_html_report_has_no_serious_accessibility_violations(simulated, browser):
+    found = file_violations(browser, simulated["written"].html)
+    assert not found, "\n".join(found)
 
 
 def test_summary_line_names_the_flagged_items(simulated):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lab_browser import file_violations
 
 from ketamine_course.content.citations import evidence_date
 from ketamine_course.publish import handouts, widget_snapshot
@@ -195,3 +196,12 @@ def test_snapshot_draws_the_stored_state_and_leaves_out_hidden_widgets():
     assert "Dose" not in drawn, "a widget hidden by its layout is not drawn"
     assert "<option selected>mg/kg</option>" in drawn
     assert widget_snapshot.snapshot_html(state, "missing") == ""
+
+
+@pytest.mark.browser
+@pytest.mark.kernel
+@pytest.mark.parametrize("name", ["index", *(p.stem for p in handouts.module_notebooks(REPO / "course"))])
+def test_every_handout_has_no_serious_accessibility_violations(exported, browser, name):
+    root, scratch, _, _ = exported
+    found = file_violations(browser, scratch / "pages" / f"{name}.html")
+    assert not found, "\n".join(found)

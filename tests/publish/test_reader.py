@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lab_browser import axe_violations, wait_until_settled
 
 from ketamine_course.publish import reader
 
@@ -308,3 +309,37 @@ def test_a_reader_page_asks_for_nothing_that_only_jupyterlab_has(notebook):
         for paragraph in cell.source.split("\n\n"):
             if LAB_ONLY_WORDS.search(paragraph):
                 assert "JupyterLab" in paragraph, f"{notebook.name}: {paragraph!r}"
+
+
+def wait_until_drawn(page, base, token, notebook):
+    """Open a module's reading page; wait until Voila has run it, every call of the course has shown something
+    and every widget is drawn (the first code cell imports and shows nothing)."""
+    nb = nbformat.read(REPO / "course" / notebook, as_version=4)
+    calls = sum(c.cell_type == "code" for c in nb.cells) - 1
+    try:
+        page.goto(f"{base}/voila/render/{notebook}?token={token}", wait_until="load", timeout=300_000)
+        page.wait_for_function(
+            """(calls) => {
+                 const cells = [...document.querySelectorAll('.jp-CodeCell')];
+                 const views = [...document.querySelectorAll('[data-mime-type$="widget-view+json"]')];
+                 return !document.getElementById('loading')  // Voila's spinner, removed once the page has run
+                        && cells.filter(c => c.querySelector('.jp-OutputArea-output')).length >= calls
+                        && views.every(view => view.querySelector('.jupyter-widgets'));
+               }""",
+            arg=calls,
+            timeout=240_000,
+        )
+        wait_until_settled(page)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / f"reader_{Path(notebook).stem}_timeout.png"))
+        raise
+
+
+@pytest.mark.browser
+@pytest.mark.kernel
+@pytest.mark.parametrize("notebook", sorted(p.name for p in (REPO / "course").glob("*.ipynb")))
+def test_every_reading_page_has_no_serious_accessibility_violations(served, page, notebook):
+    base, token, _ = served
+    wait_until_drawn(page, base, token, notebook)
+    found = axe_violations(page)
+    assert not found, "\n".join(found)
