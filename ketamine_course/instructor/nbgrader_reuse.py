@@ -25,10 +25,10 @@ import threading
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-import jsonschema
 import nbgrader.api
 import nbgrader.nbgraderformat.common
 
+JSONSCHEMA = nbgrader.nbgraderformat.common.jsonschema  # the jsonschema module nbgrader checks metadata with
 _PATCH_LOCK = threading.Lock()
 _depth = 0  # nested or concurrent `with` blocks share the one replacement
 
@@ -68,12 +68,12 @@ class CheckedSchemas:
         with self._lock:
             validator = self._validators.get(key)
         if validator is None:
-            found = cls or jsonschema.validators.validator_for(schema)
+            found = cls or JSONSCHEMA.validators.validator_for(schema)
             found.check_schema(schema)
             validator = found(schema, *args, **kwargs)
             with self._lock:
                 self._validators[key] = validator
-        error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+        error = JSONSCHEMA.exceptions.best_match(validator.iter_errors(instance))
         if error is not None:
             raise error
 
@@ -97,5 +97,5 @@ def reused_by_nbgrader():
             if _depth == 0:
                 engines = nbgrader.api.create_engine
                 nbgrader.api.create_engine = engines._create_engine
-                nbgrader.nbgraderformat.common.jsonschema = jsonschema
+                nbgrader.nbgraderformat.common.jsonschema = JSONSCHEMA
                 engines.dispose_all()

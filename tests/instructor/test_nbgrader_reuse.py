@@ -5,9 +5,8 @@ from __future__ import annotations
 import nbformat
 import nbgrader.api
 import pytest
-from jsonschema import ValidationError
 from nbgrader.api import Gradebook
-from nbgrader.nbgraderformat import MetadataValidator
+from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 
 from ketamine_course.instructor.nbgrader_reuse import reused_by_nbgrader
 
