@@ -43,6 +43,7 @@ from traitlets import Any
 from traitlets.config import Config
 
 from ketamine_course.instructor.kernel_pool import KernelPool, enter_folder_code
+from ketamine_course.instructor.nbgrader_reuse import reused_by_nbgrader
 from ketamine_course.runtime import nbgrader
 from ketamine_course.storage.json_files import write_json_atomically
 
@@ -272,6 +273,7 @@ class PoolGrader:
             len(list(self._folder(self.coursedir.submitted_directory, s).glob("*.ipynb"))) for s in students
         )
         with (
+            reused_by_nbgrader(),
             KernelPool(
                 size=KERNELS_AHEAD * jobs,
                 limit=notebooks,
