@@ -39,7 +39,7 @@ from conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 ACCOUNT_PREFIX = f"{PREFIX}l"
-scratch, shared = workshop_hub.scratch, workshop_hub.shared  # module fixtures of the helper, used here
+scratch, shared = workshop_hub.scratch, workshop_hub.shared  # the module fixtures of tests/workshop_hub.py, used here
 
 
 @pytest.fixture(scope="module")

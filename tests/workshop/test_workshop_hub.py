@@ -70,7 +70,7 @@ NOTEBOOK = FIXTURE["notebook"]
 PARTICIPANTS = [f"{PREFIX}p{number}" for number in (1, 2, 3)]
 OUTSIDER = f"{PREFIX}x"  # a Unix account in neither group
 COURSE_ID = COURSE_ID
-scratch, shared = workshop_hub.scratch, workshop_hub.shared  # module fixtures of the helper, used here
+scratch, shared = workshop_hub.scratch, workshop_hub.shared  # the module fixtures of tests/workshop_hub.py, used here
 
 
 # ---------------------------------------------------------------- fast checks of the command
