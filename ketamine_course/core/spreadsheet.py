@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -12,7 +14,12 @@ def safe_cell(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.startswith(FORMULA_STARTS) and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    """A plain decimal number written as text ("-2.0", "+3"), which a spreadsheet reads as that number."""
+    return re.fullmatch(r"[+-]?\d+(\.\d+)?", text) is not None
 
 
 def safe_row(row: dict) -> dict:

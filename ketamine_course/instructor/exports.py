@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ketamine_course.content import assessments
+from ketamine_course.core.spreadsheet import safe_row
 from ketamine_course.instructor.cohort import REPORTS_FOLDER, CohortError, grading_changes
 from ketamine_course.instructor.gradebook import GradeTable, has_gradebook, open_gradebook, read_grades
 from ketamine_course.runtime import console_progress, nbgrader
@@ -126,7 +127,7 @@ def export_grades(root: Path = None, out: Path = None) -> Export:
     with open(objectives_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=header)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(safe_row(row) for row in rows)
     unmapped = sorted(f"{c.assignment}/{c.name}" for c in table.cells if c.item is None)
     return Export(
         grades_csv, objectives_csv, len(table.students), len(objectives), unmapped, len(table.ungraded), len(changes)
@@ -143,7 +144,7 @@ def _add_changes_column(grades_csv: Path, changes: dict) -> None:
     with open(grades_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields + ["grading_changes"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(safe_row(row) for row in rows)
 
 
 # --- command line ------------------------------------------------------------------------------

@@ -50,7 +50,10 @@ def test_a_key_that_is_not_ed25519_pem_gets_a_clear_message():
     "value, safe",
     [
         ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
-        ("+1", "'+1"),
+        ("+1+1", "'+1+1"),
+        ("-inf", "'-inf"),
+        ("-2.0", "-2.0"),  # a number read back from a CSV stays a number
+        ("+3", "+3"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),

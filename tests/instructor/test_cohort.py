@@ -31,6 +31,7 @@ NOTEBOOK = FIXTURE["notebook"]
 PARTIAL_POINTS = {"ps0.q1": 1, "ps0.q2": 1.2, "ps0.q3": 0, "ps0.q4": 1.2, "ps0.v1.q1": 1, "ps0.v1.q2": 0, "ps0.r1": 0}
 SUBMITTED = ["amara", "ben", "chloe", "dev"]
 ENROLLED_ONLY = "erin"
+FORMULA_NAME = '=HYPERLINK("http://example.org")'
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,8 @@ def graded(tmp_path_factory):
     grading = course_command(course, "grade-cohort", ASSIGNMENT, "--feedback")
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         warnings.simplefilter("ignore")
-        gb.add_student(ENROLLED_ONLY, first_name="Erin", last_name="Okafor", email="erin@example.org")
+        # a first name a spreadsheet would run as a formula: the exports must write it as text
+        gb.add_student(ENROLLED_ONLY, first_name=FORMULA_NAME, last_name="Okafor", email="erin@example.org")
     exporting = course_command(course, "export-grades", "--out", str(course / "exports"))
     return course, grading, exporting
 
@@ -98,6 +100,8 @@ def test_export_writes_nbgraders_grades_csv(graded):
     assert set(rows) == {*SUBMITTED, ENROLLED_ONLY}
     assert float(rows["ben"]["raw_score"]) == pytest.approx(FIXTURE["partial"]["score"])
     assert float(rows[ENROLLED_ONLY]["raw_score"]) == 0
+    assert rows[ENROLLED_ONLY]["first_name"] == "'" + FORMULA_NAME  # text, not a formula
+    assert rows["ben"]["raw_score"][0].isdigit()  # numbers stay numbers
 
 
 def expected_by_objective(points_per_item: dict, max_per_item: dict) -> dict:
@@ -134,6 +138,7 @@ def test_objectives_csv_has_each_learners_score_per_objective(graded):
     header = list(rows["amara"])
     assert [h.removesuffix(" score") for h in header if h.endswith(" score")] == objectives
     assert rows[ENROLLED_ONLY]["email"] == "erin@example.org" and rows[ENROLLED_ONLY]["last_name"] == "Okafor"
+    assert all(not str(value).startswith("=") for value in rows[ENROLLED_ONLY].values())
     assert rows["amara"]["items_not_graded_yet"] == "1"  # the reflection
     assert rows["chloe"]["items_not_graded_yet"] == "7"  # nothing of hers could be autograded
     assert rows[ENROLLED_ONLY]["items_not_graded_yet"] == "0"  # no submission: nothing to grade
