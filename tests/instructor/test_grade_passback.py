@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import warnings
 from datetime import datetime, timedelta, timezone
 
@@ -26,7 +24,7 @@ from ketamine_course.core import late_penalty, lti
 from ketamine_course.instructor import grade_passback
 from ketamine_course.storage import answer_store
 
-from conftest import REPO, copy_course, course_env, nbgrader
+from conftest import REPO, copy_course, course_command, nbgrader
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("passback")]
 
@@ -42,17 +40,6 @@ ANSWERS = {
     "dev": FIXTURE["right"],
 }
 READ_BY_A_PERSON = {"amara": 2.0, "ben": 1.5, "dev": 2.0}
-
-
-def run_command(course, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "ketamine_course.cli", *args],
-        cwd=course,
-        env=course_env(KETAMINE_COURSE_ROOT=str(course)),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def launches(platform: MockPlatform) -> dict:
@@ -94,7 +81,7 @@ def course(tmp_path_factory):
     shared = {k: registration[k] for k in ("issuer", "client_id", "token_url", "private_key")}
     (root / lti.PLATFORM_FILE).write_text(json.dumps({**shared, "key_id": "tool-key"}))
     (root / lti.LEARNERS_FILE).write_text(json.dumps(launches(platform)))
-    first = run_command(root, "grade-cohort", ASSIGNMENT, "--send-grades")
+    first = course_command(root, "grade-cohort", ASSIGNMENT, "--send-grades")
     try:
         yield root, platform, first
     finally:
@@ -139,7 +126,7 @@ def test_grade_cohort_sends_nothing_while_written_answers_wait(course):
 def test_final_scores_reach_the_platform_once_and_only_changes_are_sent_again(course):
     root, platform, _ = course
     grade_by_hand(root, READ_BY_A_PERSON)
-    sent = run_command(root, "send-grades", ASSIGNMENT)
+    sent = course_command(root, "send-grades", ASSIGNMENT)
     assert sent.returncode == 1, "a learner not sent is reported in the exit status"
     summary = sent.stdout.strip().splitlines()[-1]
     assert f"Sent 2 score(s) of {ASSIGNMENT} to the learning platform (1 line item(s) created)" in summary
