@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -125,10 +127,20 @@ def code_lines(notebook_path) -> set:
     }
 
 
-def api(base, token, path, method="GET"):
+def api(base, token, path, method="GET", attempts=5):
+    """One call of the Jupyter server's REST API, as JSON.
+
+    A 500 is asked again after a moment: jupyter_server lists a kernel that is still starting before
+    it has given it `last_activity`, and answers a listing made at that instant with a 500."""
     request = urllib.request.Request(f"{base}{path}?token={token}", method=method)
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        return json.loads(reply.read() or b"null")
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return json.loads(reply.read() or b"null")
+        except urllib.error.HTTPError as error:
+            if error.code != 500 or attempt == attempts:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.mark.kernel  # JupyterLab starts each notebook's kernel when it opens it
