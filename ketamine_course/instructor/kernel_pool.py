@@ -10,10 +10,12 @@ in a thread of its own while other kernels execute, so a grader finds a kernel r
 
 A pooled kernel starts in an empty folder of its own (nothing from a learner's folder can load when
 it starts) and is moved into the notebook's folder by `enter_folder_code`, a silent command that
-leaves nothing in the kernel's namespace or history. A pool may also `preload` code in each kernel
-before it is handed out (the grader imports the course's grading modules: the same for every learner,
-done while other kernels execute), silently too. No kernel runs two notebooks, so nothing one
-notebook does (globals, imports, environment variables, open files) can reach the next.
+leaves nothing in the kernel's namespace or history. A pool may also have modules imported in each
+kernel before it is handed out (the grader's are the course's grading modules: the same for every
+learner). On POSIX the pool's kernels are forked from a `KernelForkServer` that imported ipykernel and
+those modules once, which saves most of a kernel's start-up CPU; elsewhere each kernel imports them
+silently once started. No kernel runs two notebooks, so nothing one notebook does (globals, imports,
+environment variables, open files) can reach the next.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ketamine_course.core.errors import CourseError
+from ketamine_course.instructor.forked_kernels import ForkedProcess, KernelForkServer
 
 LOG = logging.getLogger(__name__)
 STOP_SECONDS = 10  # the longest close() waits for a kernel to stop (a start may take startup_timeout more)
@@ -63,10 +66,11 @@ class KernelPool:
     With `limit`, it starts at most that many kernels of `kernel_name` in all (the notebooks to run).
     `env` is the kernels' environment (default: this process's at creation); `extra_arguments`,
     `ipython_hist_file` and `startup_timeout` mean what they mean for nbclient; the kernels' own
-    output (not a notebook's) goes to `output`, an open file, or nowhere. `preload` is code each
-    kernel of `kernel_name` runs silently, in its start-up folder, before it is handed out; it must
-    bind no names (e.g. `__import__("json")`). If it fails, the kernel is handed out all the same
-    and the failure logged: the notebook meets the same failure itself.
+    output (not a notebook's) goes to `output`, an open file, or nowhere. `preload_modules` are
+    imported in each kernel of `kernel_name` before it is handed out, binding no name: by the fork
+    server its kernels are forked from, or silently in the kernel's start-up folder when a kernel
+    cannot be forked. If an import fails, the kernel is handed out all the same and the failure
+    logged: the notebook meets the same failure itself.
     """
 
     def __init__(
@@ -81,10 +85,10 @@ class KernelPool:
         config=None,
         log: logging.Logger = None,
         limit: int = None,
-        preload: str = "",
+        preload_modules=(),
     ):
         self.size = max(1, int(size))
-        self.preload = preload
+        self.preload_modules = tuple(preload_modules)
         self.limit = limit
         self.kernel_name = kernel_name
         self.env = dict(os.environ if env is None else env)
@@ -101,6 +105,7 @@ class KernelPool:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="kernel-pool", daemon=True)
         self._folder = None
+        self._fork_server = None
         self._busy = set()  # futures of starts and stops under way
         self._lock = threading.Lock()
         self._closed = False
@@ -115,6 +120,10 @@ class KernelPool:
     def open(self) -> None:
         """Start the pool's thread and its first kernels."""
         self._folder = Path(tempfile.mkdtemp(prefix="kernel-pool-"))
+        self._fork_server = KernelForkServer(
+            self.preload_modules, env=self.env, folder=self._folder, output=self.output
+        )
+        self._fork_server.open()
         self._thread.start()
         for _ in range(self.size):
             self._start_for_pool()
@@ -163,6 +172,7 @@ class KernelPool:
         self._thread.join(timeout=STOP_SECONDS)
         if not self._thread.is_alive():
             self._loop.close()
+        self._fork_server.close()
         shutil.rmtree(self._folder, ignore_errors=True)
 
     # --- in the pool's thread ---------------------------------------------------------------------
@@ -192,7 +202,7 @@ class KernelPool:
     async def _start_into_queue(self) -> None:
         for attempt in range(1, START_ATTEMPTS + 1):
             try:
-                kernel = await self._start(self.kernel_name, preload=self.preload)
+                kernel = await self._start(self.kernel_name, for_pool=True)
                 break
             except Exception as exc:
                 if attempt == START_ATTEMPTS or self._closed:
@@ -204,11 +214,13 @@ class KernelPool:
         else:
             self._ready.put(kernel)
 
-    async def _start(self, kernel_name: str, folder: Path = None, preload: str = "") -> PooledKernel:
+    async def _start(self, kernel_name: str, folder: Path = None, for_pool: bool = False) -> PooledKernel:
         from jupyter_client.manager import AsyncKernelManager
 
         folder = Path(folder) if folder else Path(tempfile.mkdtemp(dir=self._folder))
         manager = AsyncKernelManager(kernel_name=kernel_name, config=self.config, log=self.log)
+        if for_pool:
+            self._fork_server.prepare(manager)
         arguments = list(self.extra_arguments)
         if (
             manager.ipykernel
@@ -227,8 +239,9 @@ class KernelPool:
             client.start_channels()
             try:
                 await client.wait_for_ready(timeout=self.startup_timeout)
-                if preload:
-                    await self._preload(client, preload)
+                forked = isinstance(getattr(manager.provisioner, "process", None), ForkedProcess)
+                if for_pool and self.preload_modules and not forked:
+                    await self._preload(client, "; ".join(f"__import__({m!r})" for m in self.preload_modules))
             finally:
                 client.stop_channels()
         except BaseException:

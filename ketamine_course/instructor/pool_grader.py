@@ -52,9 +52,8 @@ RECORDED = ("assignment", "student", "submission", "rules", "notebooks")  # what
 IOPUB_CHECK_SECONDS = 0.05  # a new client's IOPub is connected once a message arrives; asked again if none
 KERNELS_AHEAD = 2  # kernels started or starting per job: a short notebook ends before a kernel is up
 LOG_FORMAT = "[%(levelname)s] %(message)s"  # as nbgrader's API captures its log
-# What every graded notebook imports first, imported in each pool kernel before it gets its notebook:
-# the package's own modules, loaded in the kernel's empty start-up folder; binds no name.
-PRELOAD = "__import__('ketamine_course.grading'); __import__('ketamine_course.ui')"
+# What every graded notebook imports first, imported in each pool kernel before it gets its notebook.
+PRELOAD_MODULES = ("ketamine_course.grading", "ketamine_course.ui")
 
 
 def default_jobs() -> int:
@@ -284,7 +283,7 @@ class PoolGrader:
                 output=self.output,
                 config=self.config,
                 log=log,
-                preload=PRELOAD,
+                preload_modules=PRELOAD_MODULES,
             ) as pool,
             ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader") as workers,
         ):
