@@ -1,6 +1,6 @@
 """The cohort's grades as spreadsheets.
 
-    ketamine-course export-grades [--out DIR]              nbgrader's grades.csv, and objectives.csv:
+    ketamine-course export-grades [--out DIR]              grades.csv (nbgrader's columns), and objectives.csv:
                                                            each learner's score per learning objective
 
 Both files say in a column `grading_changes` in which submissions autograde undid changes.
@@ -100,10 +100,58 @@ def objective_rows(table: GradeTable, changes: dict = None) -> tuple:
     return objectives, rows
 
 
-def export_grades(root: Path = None, out: Path = None) -> Export:
-    """nbgrader's CSV export (grades.csv) and objectives.csv, both in `out` (default: reports/)."""
-    from nbgrader.plugins import CsvExportPlugin
+GRADE_COLUMNS = [  # those of nbgrader's CSV export, in its order
+    "assignment",
+    "duedate",
+    "timestamp",
+    "student_id",
+    "last_name",
+    "first_name",
+    "email",
+    "raw_score",
+    "late_submission_penalty",
+    "score",
+    "max_score",
+]
 
+
+def grade_rows(gradebook) -> list:
+    """One row per assignment and student, with the values nbgrader's CSV export gives.
+
+    nbgrader's export joins the values with commas unquoted, so a comma in a name or an e-mail
+    address moves the columns after it; these rows are written with the csv module instead."""
+    from nbgrader.api import MissingEntry
+
+    rows = []
+    for assignment in gradebook.assignments:
+        for student in gradebook.students:
+            row = {
+                "assignment": assignment.name,
+                "duedate": assignment.duedate,
+                "student_id": student.id,
+                "last_name": student.last_name,
+                "first_name": student.first_name,
+                "email": student.email,
+                "max_score": assignment.max_score,
+            }
+            try:
+                submission = gradebook.find_submission(assignment.name, student.id)
+            except MissingEntry:  # nothing submitted: 0
+                row.update(timestamp="", raw_score=0.0, late_submission_penalty=0.0, score=0.0)
+            else:
+                penalty = submission.late_submission_penalty
+                row.update(
+                    timestamp=submission.timestamp,
+                    raw_score=submission.score,
+                    late_submission_penalty=penalty,
+                    score=max(0.0, submission.score - penalty),
+                )
+            rows.append({key: "" if value is None else str(value) for key, value in row.items()})
+    return rows
+
+
+def export_grades(root: Path = None, out: Path = None) -> Export:
+    """grades.csv and objectives.csv, both in `out` (default: reports/)."""
     root = Path(root or course_root()).resolve()
     out = Path(out).resolve() if out else root / REPORTS_FOLDER
     grades_csv, objectives_csv = out / GRADES_CSV, out / OBJECTIVES_CSV
@@ -116,10 +164,15 @@ def export_grades(root: Path = None, out: Path = None) -> Export:
         out.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            CsvExportPlugin(to=str(grades_csv)).export(gradebook)
+            grades = grade_rows(gradebook)
         table = read_grades(gradebook)
     changes = changes_by_student(root, table)
-    _add_changes_column(grades_csv, changes)
+    for row in grades:
+        row["grading_changes"] = changes.get((row["assignment"], row["student_id"]), 0)
+    with open(grades_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*GRADE_COLUMNS, "grading_changes"])
+        writer.writeheader()
+        writer.writerows(safe_row(row) for row in grades)
     objectives, rows = objective_rows(table, changes)
     header = ["student_id", "last_name", "first_name", "email"]
     header += [f"{o} {part}" for o in objectives for part in ("score", "max", "%")]
@@ -132,19 +185,6 @@ def export_grades(root: Path = None, out: Path = None) -> Export:
     return Export(
         grades_csv, objectives_csv, len(table.students), len(objectives), unmapped, len(table.ungraded), len(changes)
     )
-
-
-def _add_changes_column(grades_csv: Path, changes: dict) -> None:
-    """nbgrader's grades.csv, plus how many changes autograde undid in each submission (0 if none)."""
-    with open(grades_csv, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        fields, rows = list(reader.fieldnames or []), list(reader)
-    for row in rows:
-        row["grading_changes"] = changes.get((row.get("assignment"), row.get("student_id")), 0)
-    with open(grades_csv, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields + ["grading_changes"])
-        writer.writeheader()
-        writer.writerows(safe_row(row) for row in rows)
 
 
 # --- command line ------------------------------------------------------------------------------

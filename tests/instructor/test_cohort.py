@@ -51,7 +51,7 @@ def graded(tmp_path_factory):
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         warnings.simplefilter("ignore")
         # a first name a spreadsheet would run as a formula: the exports must write it as text
-        gb.add_student(ENROLLED_ONLY, first_name=FORMULA_NAME, last_name="Okafor", email="erin@example.org")
+        gb.add_student(ENROLLED_ONLY, first_name=FORMULA_NAME, last_name="Okafor, Jr.", email="erin@example.org")
     exporting = course_command(course, "export-grades", "--out", str(course / "exports"))
     return course, grading, exporting
 
@@ -101,6 +101,8 @@ def test_export_writes_nbgraders_grades_csv(graded):
     assert float(rows["ben"]["raw_score"]) == pytest.approx(FIXTURE["partial"]["score"])
     assert float(rows[ENROLLED_ONLY]["raw_score"]) == 0
     assert rows[ENROLLED_ONLY]["first_name"] == "'" + FORMULA_NAME  # text, not a formula
+    assert rows[ENROLLED_ONLY]["last_name"] == "Okafor, Jr."  # a comma stays in its column
+    assert rows[ENROLLED_ONLY]["email"] == "erin@example.org"
     assert rows["ben"]["raw_score"][0].isdigit()  # numbers stay numbers
 
 
@@ -137,7 +139,7 @@ def test_objectives_csv_has_each_learners_score_per_objective(graded):
             assert float(row[f"{objective} %"]) == pytest.approx(round(100 * score / maximum, 1))
     header = list(rows["amara"])
     assert [h.removesuffix(" score") for h in header if h.endswith(" score")] == objectives
-    assert rows[ENROLLED_ONLY]["email"] == "erin@example.org" and rows[ENROLLED_ONLY]["last_name"] == "Okafor"
+    assert rows[ENROLLED_ONLY]["email"] == "erin@example.org" and rows[ENROLLED_ONLY]["last_name"] == "Okafor, Jr."
     assert all(not str(value).startswith("=") for value in rows[ENROLLED_ONLY].values())
     assert rows["amara"]["items_not_graded_yet"] == "1"  # the reflection
     assert rows["chloe"]["items_not_graded_yet"] == "7"  # nothing of hers could be autograded
