@@ -216,7 +216,11 @@ class ForkedKernelProvisioner(LocalProvisioner):
         if self.fork_server is None or not self.fork_server.can_fork(cmd, env):
             return await super().launch_kernel(cmd, **kwargs)
         folder = str(kwargs.get("cwd") or os.getcwd())
-        self.process = self.fork_server.fork(list(cmd[3:]), folder, env)
+        try:
+            self.process = self.fork_server.fork(list(cmd[3:]), folder, env)
+        except ForkServerGone as gone:  # it stopped (killed, out of memory): start kernels as usual
+            self.log.warning("%s Starting the kernel as usual.", gone)
+            return await super().launch_kernel(cmd, **kwargs)
         self.pid = self.process.pid
         self.pgid = None  # signals go through ForkedProcess, which finds the kernel's own group
         self.cwd = folder

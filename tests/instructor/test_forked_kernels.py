@@ -193,6 +193,22 @@ def test_a_module_the_server_cannot_import_fails_in_the_notebook_not_in_the_serv
     assert isinstance(process, ForkedProcess) and reply["ename"] == "ModuleNotFoundError"
 
 
+def test_kernels_start_as_usual_once_the_server_is_gone(server, tmp_path):
+    server._process.kill()
+    server._process.wait()
+    reply, text = run(execute_once(server, tmp_path, "print(6 * 7)"))
+    assert reply["status"] == "ok" and text.strip() == "42"
+
+
+async def execute_once(server, folder, code):
+    manager, client = await started(server, folder, dict(os.environ))
+    try:
+        return await execute(client, code)
+    finally:
+        assert not isinstance(manager.provisioner.process, ForkedProcess)
+        await stopped(manager, client)
+
+
 def test_the_pool_hands_out_forked_kernels_with_its_modules_imported():
     with KernelPool(size=1, limit=1, preload_modules=PRELOADED) as pool:
         kernel = pool.take()
