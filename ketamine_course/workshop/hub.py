@@ -210,6 +210,10 @@ def stop(settings: Settings) -> int:
             pass
     (settings.state / "jupyterhub.pid").unlink(missing_ok=True)
     shutil.rmtree(settings.runtime, ignore_errors=True)  # the servers' runtime files and kernel sockets
+    try:
+        settings.runtime.parent.rmdir()  # /run/ketamine-course too, unless another workshop runs
+    except OSError:
+        pass
     note = "" if clean else " (it had to be killed; check that no single-user servers are left: workshop status)"
     console_progress.summary(f"Workshop server stopped in {console_progress.duration(timer.elapsed)}{note}.")
     return 0
