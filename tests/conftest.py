@@ -135,6 +135,32 @@ def scratch_course(tmp_path) -> Path:
     return copy_course(tmp_path / "course_root")
 
 
+def run_handouts(root: Path, data_dir: Path, *args) -> subprocess.CompletedProcess:
+    """`ketamine-course handouts ARGS` in the course `root`, with `data_dir` as the learner's data folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "ketamine_course.cli", "handouts", *args],
+        cwd=root,
+        env=course_env(KETAMINE_COURSE_ROOT=str(root), KETAMINE_COURSE_DATA=str(data_dir)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="session")
+def exported_handouts(tmp_path_factory):
+    """Every module's handout, exported once by the real command in a scratch course: (course root, scratch
+    folder with pages/ and learner-data/, what course/ held before, the command's result).
+
+    Only read by the tests of test_handouts.py and test_key_secrecy.py, which share the xdist group
+    "handouts", so one worker exports them for both."""
+    scratch = tmp_path_factory.mktemp("handouts")
+    root = copy_course(scratch / "course_root")
+    before = sorted(p.name for p in (root / "course").iterdir())
+    result = run_handouts(root, scratch / "learner-data", "--out", str(scratch / "pages"))
+    return root, scratch, before, result
+
+
 # Run as another account: which of the given paths that account may list or open (JSON in, JSON out).
 TRY_TO_READ = """\
 import json, os, sys
