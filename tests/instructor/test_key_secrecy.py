@@ -131,9 +131,13 @@ def test_no_keyed_option_is_marked_correct(everything):
         for option in item.options:
             if option.id not in keyed:
                 continue
-            text = re.escape(squash(option.text))
+            plain = squash(option.text)
+            text = re.escape(plain)
             near = re.compile(rf"{MARKED_CORRECT}.{{0,30}}{text}|{text}.{{0,30}}{MARKED_CORRECT}")
-            leaks = [path for path, page in everything.items() if near.search(page) and not formative(path)]
+            # The pattern can only match where the option's text is: the plain search first is much quicker.
+            leaks = [
+                path for path, page in everything.items() if plain in page and near.search(page) and not formative(path)
+            ]
             assert not leaks, f"{item_id}: the keyed option {option.text!r} is marked correct in {leaks}"
 
 
