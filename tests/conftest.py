@@ -3,9 +3,10 @@
 Running in parallel (`./course.sh test -n 2`, as CI does, with `--dist loadgroup` from pyproject.toml):
 a module whose tests share an expensive module-scoped fixture (a course graded by nbgrader, a JupyterLab,
 a hub) carries `pytest.mark.xdist_group(...)`, so one worker builds that fixture once and runs all of its
-tests, in order. Every browser module is in the one group "browser": one worker runs them in turn, about
-half the suite's time, while the other runs the rest; one Chromium and one server at a time, so their
-waits stay in bounds. Each test otherwise works in its own scratch folders, free ports and random account
+tests, in order. The browser modules are in three groups, by the server they drive: "browser" (JupyterLab),
+"reader" (Voila) and "hub" (JupyterHub); so at most two Chromiums and two servers run at once, one per
+worker. The longest groups are handed out first (`GROUP_SECONDS`), the single tests last, so both workers
+finish together. Each test otherwise works in its own scratch folders, free ports and random account
 names. (The groups reach xdist's scheduler through `GroupsFromMarks` below.)
 
 Every test that starts a Jupyter kernel, in this process or in a command it runs, is marked `kernel`;
@@ -367,6 +368,25 @@ def pytest_collection_finish(session):
         worker.with_suffix(".tmp").rename(worker)
 
 
+# About how long each group takes on the two-core CI machine (seconds, from --durations). Only their order
+# matters: xdist hands out the longest first, so that no long group starts when the other worker is nearly
+# done. A group not listed comes after these (ordered by its number of tests), single tests last.
+GROUP_SECONDS = {
+    "browser": 340,
+    "hub": 210,
+    "nbgrader_e2e": 130,
+    "reader": 120,
+    "exchange": 115,
+    "self_grading": 110,
+    "red_team": 70,
+    "pool_grader": 70,
+    "item_analysis": 50,
+    "handouts": 45,
+    "passback": 35,
+    "cohort": 25,
+}
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     folder = config.stash.get(_GROUP_FILES, None)
@@ -379,10 +399,25 @@ def pytest_xdist_make_scheduler(config, log):
         (every worker collects the same tests: xdist checks)."""
 
         groups = None
+        ordered = False
 
         def _split_scope(self, nodeid):
             if self.groups is None:
                 self.groups = json.loads(next(iter(sorted(folder.glob("*.json")))).read_text(encoding="utf-8"))
             return self.groups.get(nodeid) or super()._split_scope(nodeid)
+
+        def _assign_work_unit(self, node):
+            if not self.ordered:  # once, before the first unit is handed out
+                self.ordered = True
+                groups = set(self.groups.values())
+
+                def weight(item):  # a single test is a unit of its own, named by its node id: last
+                    scope, tests = item
+                    return (2, GROUP_SECONDS[scope]) if scope in GROUP_SECONDS else (int(scope in groups), len(tests))
+
+                units = sorted(self.workqueue.items(), key=weight, reverse=True)  # stable: ties keep their order
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
 
     return GroupsFromMarks(config, log)
