@@ -3,9 +3,10 @@
 Running in parallel (`./course.sh test -n 2`, as CI does, with `--dist loadgroup` from pyproject.toml):
 a module whose tests share an expensive module-scoped fixture (a course graded by nbgrader, a JupyterLab,
 a hub) carries `pytest.mark.xdist_group(...)`, so one worker builds that fixture once and runs all of its
-tests, in order. Every browser module is in the one group "browser": one worker runs them in turn, about
-half the suite's time, while the other runs the rest; one Chromium and one server at a time, so their
-waits stay in bounds. Each test otherwise works in its own scratch folders, free ports and random account
+tests, in order. The browser modules are in three groups, by the server they drive: "browser" (JupyterLab),
+"reader" (Voila) and "hub" (JupyterHub); so at most two Chromiums and two servers run at once, one per
+worker. The longest groups are handed out first (`GROUP_SECONDS`), the single tests last, so both workers
+finish together. Each test otherwise works in its own scratch folders, free ports and random account
 names. (The groups reach xdist's scheduler through `GroupsFromMarks` below.)
 
 Every test that starts a Jupyter kernel, in this process or in a command it runs, is marked `kernel`;
@@ -133,6 +134,32 @@ def course_command(course: Path, *args, timeout=600) -> subprocess.CompletedProc
 @pytest.fixture
 def scratch_course(tmp_path) -> Path:
     return copy_course(tmp_path / "course_root")
+
+
+def run_handouts(root: Path, data_dir: Path, *args) -> subprocess.CompletedProcess:
+    """`ketamine-course handouts ARGS` in the course `root`, with `data_dir` as the learner's data folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "ketamine_course.cli", "handouts", *args],
+        cwd=root,
+        env=course_env(KETAMINE_COURSE_ROOT=str(root), KETAMINE_COURSE_DATA=str(data_dir)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="session")
+def exported_handouts(tmp_path_factory):
+    """Every module's handout, exported once by the real command in a scratch course: (course root, scratch
+    folder with pages/ and learner-data/, what course/ held before, the command's result).
+
+    Only read by the tests of test_handouts.py and test_key_secrecy.py, which share the xdist group
+    "handouts", so one worker exports them for both."""
+    scratch = tmp_path_factory.mktemp("handouts")
+    root = copy_course(scratch / "course_root")
+    before = sorted(p.name for p in (root / "course").iterdir())
+    result = run_handouts(root, scratch / "learner-data", "--out", str(scratch / "pages"))
+    return root, scratch, before, result
 
 
 # Run as another account: which of the given paths that account may list or open (JSON in, JSON out).
@@ -341,6 +368,26 @@ def pytest_collection_finish(session):
         worker.with_suffix(".tmp").rename(worker)
 
 
+# About how long each group takes with -n 2 on a two-core machine (seconds, from the timings of a whole
+# run, both workers busy). Only their order matters: xdist hands out the longest first, so that no long
+# group starts when the other worker is nearly done. A group not listed comes after these (ordered by its
+# number of tests), single tests last. Worth measuring again when a group grows or shrinks a lot.
+GROUP_SECONDS = {
+    "browser": 350,
+    "hub": 280,
+    "reader": 115,
+    "exchange": 115,
+    "nbgrader_e2e": 100,
+    "self_grading": 80,
+    "red_team": 60,
+    "pool_grader": 45,
+    "item_analysis": 35,
+    "handouts": 35,
+    "cohort": 16,
+    "passback": 15,
+}
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     folder = config.stash.get(_GROUP_FILES, None)
@@ -353,10 +400,25 @@ def pytest_xdist_make_scheduler(config, log):
         (every worker collects the same tests: xdist checks)."""
 
         groups = None
+        ordered = False
 
         def _split_scope(self, nodeid):
             if self.groups is None:
                 self.groups = json.loads(next(iter(sorted(folder.glob("*.json")))).read_text(encoding="utf-8"))
             return self.groups.get(nodeid) or super()._split_scope(nodeid)
+
+        def _assign_work_unit(self, node):
+            if not self.ordered:  # once, before the first unit is handed out
+                self.ordered = True
+                groups = set(self.groups.values())
+
+                def weight(item):  # a single test is a unit of its own, named by its node id: last
+                    scope, tests = item
+                    return (2, GROUP_SECONDS[scope]) if scope in GROUP_SECONDS else (int(scope in groups), len(tests))
+
+                units = sorted(self.workqueue.items(), key=weight, reverse=True)  # stable: ties keep their order
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
 
     return GroupsFromMarks(config, log)

@@ -29,7 +29,7 @@ from lab_browser import (
 )
 from lab_server import jupyter_lab
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one worker runs the browser modules
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # the JupyterLab modules; see conftest.py
 
 FIXTURES = sorted((REPO / "tests" / "fixtures" / "assignments").glob("*.yaml"))
 
@@ -38,8 +38,8 @@ FIXTURES = sorted((REPO / "tests" / "fixtures" / "assignments").glob("*.yaml"))
 def lab(tmp_path_factory):
     root = copy_course(tmp_path_factory.mktemp("browser") / "course_root")
     ARTIFACTS.mkdir(exist_ok=True)
-    for fixture_path in FIXTURES:  # the instructor releases each assignment (and so registers it)
-        nbgrader(root, "generate_assignment", fixture_path.stem, "--force")
+    # The instructor releases every assignment (and so registers it), in one run of nbgrader.
+    nbgrader(root, "generate_assignment", "*", "--force")
     with jupyter_lab(root, ARTIFACTS / "jupyterlab.log") as (base, token):
         yield root, base, token
 
@@ -89,10 +89,11 @@ def submit_and_autograde(page, root, assignment, notebook, student) -> float:
     submitted = root / "submitted" / student / assignment
     shutil.copytree(root / "assignments" / assignment, submitted, ignore=shutil.ignore_patterns(".*"))
     assert (submitted / "answers.json").exists(), "the answers were saved beside the notebook"
-    nbgrader(root, "db", "student", "add", student)
-    nbgrader(root, "autograde", assignment, "--student", student, "--force")
     from nbgrader.api import Gradebook
 
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # what `nbgrader db student add` does
+        gb.update_or_create_student(student)
+    nbgrader(root, "autograde", assignment, "--student", student, "--force")
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         return gb.find_submission_notebook(notebook, assignment, student).score
 

@@ -25,7 +25,8 @@ FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIG
 def graded_course(tmp_path_factory):
     root = copy_course(tmp_path_factory.mktemp("formgrader") / "course_root")
     nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
-    nbgrader(root, "db", "student", "add", STUDENT, "--first-name", "Ann", "--last-name", "Okoro")
+    with gradebook(root) as gb:  # as `nbgrader db student add`, without starting nbgrader for it
+        gb.update_or_create_student(STUDENT, first_name="Ann", last_name="Okoro")
     submission = root / "submitted" / STUDENT / ASSIGNMENT
     shutil.copytree(root / "assignments" / ASSIGNMENT, submission, ignore=shutil.ignore_patterns(".*", "answers*"))
     for item_id, value in FIXTURE["right"].items():

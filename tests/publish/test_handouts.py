@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -15,31 +12,16 @@ from lab_browser import file_violations
 from ketamine_course.content.citations import evidence_date
 from ketamine_course.publish import handouts, widget_snapshot
 
-from conftest import REPO, copy_course, course_env
+from conftest import REPO, copy_course, run_handouts
 
-pytestmark = pytest.mark.xdist_group("handouts")  # one worker: the handouts are exported once
+pytestmark = pytest.mark.xdist_group("handouts")  # one worker: the handouts are exported once (conftest.py)
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
-def run_handouts(root: Path, data_dir: Path, *args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ketamine_course.cli", "handouts", *args],
-        cwd=root,
-        env=course_env(KETAMINE_COURSE_ROOT=str(root), KETAMINE_COURSE_DATA=str(data_dir)),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    scratch = tmp_path_factory.mktemp("handouts")
-    root = copy_course(scratch / "course_root")
-    before = sorted(p.name for p in (root / "course").iterdir())
-    result = run_handouts(root, scratch / "learner-data", "--out", str(scratch / "pages"))
-    return root, scratch, before, result
+def exported(exported_handouts):
+    return exported_handouts  # conftest.py: test_key_secrecy.py reads the same pages
 
 
 @pytest.mark.kernel

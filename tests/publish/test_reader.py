@@ -23,7 +23,7 @@ from ketamine_course.publish import reader
 
 from conftest import ARTIFACTS, REPO, copy_course, course_env
 
-pytestmark = pytest.mark.xdist_group("browser")  # the reading server is shared by its tests; see conftest.py
+pytestmark = pytest.mark.xdist_group("reader")  # the reading server is shared by its tests; see conftest.py
 
 START_LINE = re.compile(
     r"Start here:\s+(http://127\.0\.0\.1:(\d+))/voila/render/00_start_here\.ipynb\?token=([0-9a-f]+)"

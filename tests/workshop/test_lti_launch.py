@@ -37,7 +37,7 @@ from ketamine_course.workshop.settings import Settings, WorkshopError
 
 from conftest import ARTIFACTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("hub")]  # with test_workshop_hub.py; see conftest.py
 ACCOUNT_PREFIX = f"{PREFIX}l"
 scratch, shared = workshop_hub.scratch, workshop_hub.shared  # the module fixtures of tests/workshop_hub.py, used here
 

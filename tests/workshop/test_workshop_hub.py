@@ -60,9 +60,9 @@ from ketamine_course.workshop.settings import COURSE_ID, SPAWN_TIMEOUT_FLOOR, Se
 
 from conftest import ARTIFACTS, REPO, TRY_TO_READ
 
-# One xdist worker runs every browser module in turn (see conftest.py): one hub, JupyterLab or reading
-# server with Chromium at a time, and the module's accounts and hub made once.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# One xdist worker runs the hub's browser modules (this one and test_lti_launch.py) in turn, see conftest.py:
+# one hub with Chromium at a time, and the module's accounts and hub made once.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("hub")]
 
 ASSIGNMENT = "ps0_start_here"
 FIXTURE = yaml.safe_load((REPO / "tests" / "fixtures" / "assignments" / f"{ASSIGNMENT}.yaml").read_text())
