@@ -1,4 +1,5 @@
 """A clinician and a student in a real JupyterLab, in headless Chromium (Debian's), driven by Playwright."""
+
 from __future__ import annotations
 
 import json
@@ -76,14 +77,14 @@ def test_student_answers_by_clicking_submits_and_gets_full_marks(lab, page, fixt
     for item in items:
         answer_item(page, item, fixture["right"][item.id])
     page.screenshot(path=str(ARTIFACTS / f"{assignment}_answered.png"), full_page=False)
-    assert submit_and_autograde(page, root, assignment, notebook, "browser_student") == pytest.approx(
-        fixture["auto_points"]
-    )
+    score = submit_and_autograde(page, root, assignment, notebook, "browser_student", fixture["right"])
+    assert score == pytest.approx(fixture["auto_points"])
 
 
-def submit_and_autograde(page, root, assignment, notebook, student) -> float:
-    """Save (Ctrl+S), submit the student's folder (notebook and answer store) to submitted/, autograde;
-    the notebook's score."""
+def submit_and_autograde(page, root, assignment, notebook, student, answers: dict) -> float:
+    """Once the answer store holds `answers` (item -> value), save (Ctrl+S), submit the student's folder
+    (notebook and answer store) to submitted/ and autograde; the notebook's score."""
+    wait_until_stored(root / "assignments" / assignment / "answers.json", answers)
     page.keyboard.press("Control+s")
     page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=30_000)
     submitted = root / "submitted" / student / assignment
@@ -111,9 +112,7 @@ def test_server_refuses_requests_without_the_token(lab):
     assert base.startswith("http://127.0.0.1:")
 
 
-MODULES = sorted(
-    str(p.relative_to(REPO)) for p in [*REPO.glob("course/*.ipynb"), *REPO.glob("assignments/*/*.ipynb")]
-)
+MODULES = sorted(str(p.relative_to(REPO)) for p in [*REPO.glob("course/*.ipynb"), *REPO.glob("assignments/*/*.ipynb")])
 
 
 def code_lines(notebook_path) -> set:
@@ -126,6 +125,23 @@ def code_lines(notebook_path) -> set:
         for line in "".join(cell["source"]).splitlines()
         if len(line.strip()) >= 8
     }
+
+
+def wait_until_stored(store: Path, answers: dict, seconds: float = 60) -> None:
+    """Wait until the answer store holds every answer given. An item shows "Saved" after its first
+    save, so a choice made with several key presses (Space, then arrows) may still be on its way."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            held = {k: v["value"] for k, v in json.loads(store.read_text(encoding="utf-8"))["answers"].items()}
+        except (OSError, ValueError, KeyError):
+            held = {}
+        missing = {k: v for k, v in answers.items() if held.get(k) != v}
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the answer store does not hold {missing} (it holds {held})")
+        time.sleep(0.2)
 
 
 def api(base, token, path, method="GET", attempts=5):
@@ -235,4 +251,5 @@ def test_keyboard_only_quick_checks_and_assignment_reach_full_marks_every_contro
         answer_by_keys(page, box, item, fixture["right"][item.id])
         box.locator(".kc-status").get_by_text("Saved").wait_for()
     page.screenshot(path=str(ARTIFACTS / "keyboard_assignment_answered.png"), full_page=False)
-    assert submit_and_autograde(page, root, assignment, notebook, "keyboard_student") == fixture["auto_points"]
+    score = submit_and_autograde(page, root, assignment, notebook, "keyboard_student", fixture["right"])
+    assert score == fixture["auto_points"]
