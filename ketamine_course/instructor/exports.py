@@ -16,7 +16,13 @@ from pathlib import Path
 from ketamine_course.content import assessments
 from ketamine_course.core.spreadsheet import safe_row
 from ketamine_course.instructor.cohort import REPORTS_FOLDER, CohortError, grading_changes
-from ketamine_course.instructor.gradebook import GradeTable, has_gradebook, open_gradebook, read_grades
+from ketamine_course.instructor.gradebook import (
+    GradeTable,
+    after_late_penalty,
+    has_gradebook,
+    open_gradebook,
+    read_grades,
+)
 from ketamine_course.runtime import console_progress, nbgrader
 from ketamine_course.storage.paths import course_root
 
@@ -144,7 +150,7 @@ def grade_rows(gradebook) -> list:
                     timestamp=submission.timestamp,
                     raw_score=submission.score,
                     late_submission_penalty=penalty,
-                    score=max(0.0, submission.score - penalty),
+                    score=after_late_penalty(submission.score, penalty),
                 )
             rows.append({key: "" if value is None else str(value) for key, value in row.items()})
     return rows

@@ -131,6 +131,11 @@ class FinalScore:
     graded: bool  # False while a grade waits for a person, or a cell was not scored
 
 
+def after_late_penalty(score, penalty) -> float:
+    """A submission's final score: its score less the late penalty, never below 0 (as nbgrader exports it)."""
+    return max(0.0, float(score or 0) - float(penalty or 0))
+
+
 def final_scores(gradebook, assignment: str) -> dict:
     """student -> FinalScore, for every submission of `assignment` in the gradebook."""
     from nbgrader.api import MissingEntry
@@ -143,7 +148,7 @@ def final_scores(gradebook, assignment: str) -> dict:
         return {}
     return {
         s.student_id: FinalScore(
-            max(0.0, float(s.score or 0) - float(s.late_submission_penalty or 0)),
+            after_late_penalty(s.score, s.late_submission_penalty),
             float(s.max_score or 0),
             s.student_id not in waiting,
         )
